@@ -1,0 +1,169 @@
+"""Configuration: a YAML file (see config.example.yaml), validated at load with clear errors.
+
+Secrets never live in the file: the file names environment variables that hold them.
+Relative paths are resolved against the folder of the config file (or the working directory
+when no file is given).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from .search import SearchParams
+
+
+class ConfigError(Exception):
+    pass
+
+
+@dataclass
+class MatrixConfig:
+    homeserver: str | None = None
+    user_id: str | None = None
+    password_env: str = "PIXBOT_PASSWORD"
+    access_token_env: str = "PIXBOT_ACCESS_TOKEN"
+    device_name: str = "pixbot"
+    allowed_servers: list[str] = field(default_factory=list)
+    allowed_users: list[str] = field(default_factory=list)
+    command_prefix: str = "!pix"
+    threads: bool = True
+    encryption: bool = True
+    messages_per_second: float = 1.0
+    correspondents_room: str | None = None
+
+
+@dataclass
+class Config:
+    base_dir: Path
+    data_dir: Path
+    faq_dir: Path
+    docs_dir: Path | None
+    model: str = "default"
+    trained_model: Path | None = None
+    database: Path | None = None
+    retention_days: int = 365
+    correspondents: list[str] = field(default_factory=list)
+    search: SearchParams = field(default_factory=SearchParams)
+    matrix: MatrixConfig = field(default_factory=MatrixConfig)
+    log_level: str = "INFO"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.data_dir / "index"
+
+    @property
+    def embedding_cache(self) -> Path:
+        return self.data_dir / "embeddings.sqlite"
+
+    def model_spec(self) -> str:
+        """The configured model, or the fine-tuned one when ``trained_model`` exists on disk."""
+        if self.trained_model is not None and (self.trained_model / "config.json").exists():
+            return str(self.trained_model)
+        return self.model
+
+
+_TOP_KEYS = {"data_dir", "sources", "search", "matrix", "correspondents", "storage", "log_level"}
+
+
+def _check_keys(section: str, data: dict, allowed: set[str]) -> None:
+    unknown = sorted(set(data) - allowed)
+    if unknown:
+        raise ConfigError(f"unknown key(s) in {section}: {', '.join(unknown)} (allowed: {', '.join(sorted(allowed))})")
+
+
+def _typed(section: str, key: str, value, kind):
+    if kind is float and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{section}.{key} must be a list of strings")
+        return value
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        raise ConfigError(f"{section}.{key} must be of type {kind.__name__}, got {value!r}")
+    return value
+
+
+def _fill(section: str, target, data: dict) -> None:
+    kinds = {f.name: f.type for f in dataclasses.fields(target)}
+    _check_keys(section, data, set(kinds))
+    for key, value in data.items():
+        kind = {"float": float, "int": int, "bool": bool, "str": str, "list[str]": list}.get(
+            str(kinds[key]).replace("str | None", "str"), str
+        )
+        if value is None and "None" in str(kinds[key]):
+            setattr(target, key, None)
+            continue
+        setattr(target, key, _typed(section, key, value, kind))
+
+
+def load_config(path: Path | None = None) -> Config:
+    data: dict = {}
+    base = Path.cwd()
+    if path is not None:
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except FileNotFoundError:
+            raise ConfigError(f"config file not found: {path}") from None
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f" line {mark.line + 1}" if mark else ""
+            raise ConfigError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+        if not isinstance(data, dict):
+            raise ConfigError(f"{path}: the config must be a mapping of keys")
+        base = path.resolve().parent
+    _check_keys("config", data, _TOP_KEYS)
+
+    def resolve(value, key) -> Path:
+        if not isinstance(value, str) or not value:
+            raise ConfigError(f"{key} must be a path")
+        p = Path(os.path.expandvars(value)).expanduser()
+        return p if p.is_absolute() else base / p
+
+    sources = data.get("sources") or {}
+    if not isinstance(sources, dict):
+        raise ConfigError("sources must be a mapping")
+    _check_keys("sources", sources, {"faq_dir", "docs_dir"})
+    storage = data.get("storage") or {}
+    if not isinstance(storage, dict):
+        raise ConfigError("storage must be a mapping")
+    _check_keys("storage", storage, {"database", "retention_days"})
+
+    data_dir = resolve(data.get("data_dir", "data"), "data_dir")
+    search_data = dict(data.get("search") or {})
+    model = search_data.pop("model", "default")
+    trained = search_data.pop("trained_model", None)  # None: default place; "" or false: disabled
+    params = SearchParams()
+    _fill("search", params, search_data)
+    if not 0 < params.suggest_threshold <= params.answer_threshold:
+        raise ConfigError("search: need 0 < suggest_threshold <= answer_threshold")
+    matrix = MatrixConfig()
+    _fill("matrix", matrix, data.get("matrix") or {})
+    if matrix.messages_per_second <= 0:
+        raise ConfigError("matrix.messages_per_second must be positive")
+    correspondents = data.get("correspondents") or []
+    _typed("config", "correspondents", correspondents, list)
+    retention = storage.get("retention_days", 365)
+    _typed("storage", "retention_days", retention, int)
+    if retention < 1:
+        raise ConfigError("storage.retention_days must be at least 1")
+    docs = sources.get("docs_dir", "knowledge")
+    return Config(
+        base_dir=base,
+        data_dir=data_dir,
+        faq_dir=resolve(sources.get("faq_dir", "faq"), "sources.faq_dir"),
+        docs_dir=resolve(docs, "sources.docs_dir") if docs else None,
+        model=str(model),
+        trained_model=(data_dir / "models" / "pixbot-minilm") if trained is None
+        else (resolve(trained, "search.trained_model") if trained else None),
+        database=resolve(storage.get("database", str(data_dir / "pixbot.sqlite")), "storage.database"),
+        retention_days=retention,
+        correspondents=correspondents,
+        search=params,
+        matrix=matrix,
+        log_level=str(data.get("log_level", "INFO")).upper(),
+    )

