@@ -73,6 +73,17 @@ class Searcher:
         self.index = index
         self.embedder = embedder
         self.params = params or SearchParams()
+        self.memo: dict[str, tuple[np.ndarray, np.ndarray]] | None = None  # set to {} to reuse query features
+
+    def query_features(self, question: str) -> tuple[np.ndarray, np.ndarray]:
+        """(query vector, lexical score of every unit); memoised when ``memo`` is a dict."""
+        if self.memo is not None and question in self.memo:
+            return self.memo[question]
+        qvec = self.embedder.encode_query(normalize_for_embedding(question) or question)
+        lex = self.index.lexical.scores(question)
+        if self.memo is not None:
+            self.memo[question] = (qvec, lex)
+        return qvec, lex
 
     def item_scores(self, question: str) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Per-item (candidate ids, score, dense, lexical) arrays, unsorted."""
@@ -82,8 +93,7 @@ class Searcher:
         if n_units == 0:
             empty = np.zeros(0)
             return empty.astype(np.int64), empty, empty, empty
-        qvec = self.embedder.encode_query(normalize_for_embedding(question) or question)
-        lex = idx.lexical.scores(question)
+        qvec, lex = self.query_features(question)
         k = min(p.candidates, n_units)
         _, dense_top = idx.dense.search(qvec, k)
         lex_top = np.argpartition(-lex, k - 1)[:k] if k < n_units else np.arange(n_units)

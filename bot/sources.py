@@ -24,6 +24,7 @@ FAQ_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 FAQ_KEYS = {"id", "question", "variants", "answer", "topics", "source"}
 DOC_KEYS = {"title", "source", "topics"}
 HEADING_RE = re.compile(r"^(#{1,6})\s+(.+?)\s*#*\s*$")
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when available: ~10x faster
 URL_RE = re.compile(r"^(https?://[^\s/$.?#][^\s]*|mailto:[^\s@]+@[^\s@]+\.[^\s@]+)$")
 
 
@@ -100,8 +101,8 @@ def load_faq(faq_dir: Path, result: LoadResult, seen: dict[str, str] | None = No
             result.errors.append(SourceProblem(rel, strings.SRC_NOT_UTF8.format(pos=exc.start)))
             continue
         try:
-            data = yaml.safe_load(text)
-            node = yaml.compose(text, Loader=yaml.SafeLoader)
+            node = yaml.compose(text, Loader=_LOADER)
+            data = _LOADER("").construct_document(node) if node is not None else None
         except yaml.YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None) or str(exc)

@@ -134,3 +134,11 @@ CHAT_LOADING = "Chargement de l'index…"
 # --- Command-line tool ---
 
 CLI_CONFIG_ERROR = "Erreur de configuration : {error}"
+
+# --- Matrix adapter ---
+
+MATRIX_CANNOT_DECRYPT = (
+    "Je ne parviens pas à lire votre message : il est chiffré et je n'ai pas reçu la clé "
+    "pour le déchiffrer. Pouvez-vous vérifier ma session (l'appareil du bot Pix) ou partager "
+    "à nouveau les clés du salon, puis renvoyer votre message ?"
+)

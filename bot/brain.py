@@ -1,0 +1,323 @@
+"""The platform-agnostic brain: plain ``Incoming`` messages in, ``Reply`` objects out.
+
+Adapters (terminal chat, Matrix) translate their events into ``Incoming`` and send the
+``Reply`` objects back, then call ``Brain.sent`` with the platform's id of each message so
+reactions on it (suggestion numbers, 👍/👎 feedback) can be resolved later. The brain never
+imports a chat library.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Callable
+
+from . import strings
+from .engine import Engine
+from .search import SearchOutcome
+from .sources import SourceError
+from .storage import Storage
+from .textnorm import fold_accents
+
+log = logging.getLogger(__name__)
+
+NUMBER_REACTIONS = {"1️⃣": 1, "2️⃣": 2, "3️⃣": 3, "4️⃣": 4, "5️⃣": 5}
+THUMBS = {"👍": 1, "👍️": 1, "👎": -1, "👎️": -1}
+YES = {"oui", "o", "ok", "yes", "d'accord", "daccord", "volontiers", "oui merci", "oui svp", "oui stp", "ouais", "go"}
+NO = {"non", "n", "no", "non merci", "pas la peine", "laisse tomber", "annuler"}
+NONE_OF_THEM = {"aucune", "aucun", "aucune des trois", "aucune ne convient", "rien", "non", "aucune de ces questions"}
+
+
+@dataclass
+class Incoming:
+    """One message (or reaction) from a person, as the brain sees it."""
+
+    sender: str
+    room: str
+    text: str = ""
+    event_id: str | None = None
+    thread: str | None = None  # root of the thread the message was posted in
+    is_direct: bool = True  # direct chat: every message is for the bot
+    addressed: bool = False  # group room: the bot was mentioned (adapter strips the mention)
+    sender_name: str | None = None
+    reaction_to: str | None = None  # for a reaction: the event reacted to; ``text`` is the key
+
+
+@dataclass
+class Reply:
+    """What the bot says. ``text`` is Markdown; adapters render it."""
+
+    room: str
+    text: str
+    thread: str | None = None  # thread root to answer in
+    reply_to: str | None = None  # event replied to (when threads are off)
+    reactions: list[str] = field(default_factory=list)  # reactions the bot puts on its own message
+    kind: str = "info"  # answer | suggest | none | info | help | error
+    asker: str | None = None
+    payload: dict = field(default_factory=dict)  # remembered with the sent message id
+
+
+@dataclass
+class Command:
+    name: str
+    help: str
+    handler: Callable
+    admin: bool = False
+    takes_args: bool = False
+    aliases: tuple[str, ...] = ()
+    usage: str = ""
+
+
+class Brain:
+    def __init__(self, engine: Engine, storage: Storage, correspondents: list[str] | None = None,
+                 command_prefix: str = "!pix", escalation=None):
+        self.engine = engine
+        self.storage = storage
+        self.correspondents = set(correspondents or [])
+        self.prefix = command_prefix
+        self.escalation = escalation  # object with offer()/create(); None: no hand-over configured
+        self.started = time.time()
+        self.errors: deque[str] = deque(maxlen=5)
+        self.rooms_count: Callable[[], int] = lambda: 1
+        self.commands: dict[str, Command] = {}
+        self._register_builtin()
+
+    # -- commands -------------------------------------------------------------------------------
+    def command(self, name: str, help: str, admin: bool = False, takes_args: bool = False,
+                aliases: tuple[str, ...] = (), usage: str = ""):
+        """Decorator registering a command with its help text and access guard."""
+
+        def register(func):
+            cmd = Command(name, help, func, admin, takes_args, aliases, usage or name)
+            for key in (name, *aliases):
+                self.commands[fold_accents(key.lower())] = cmd
+            return func
+
+        return register
+
+    def _register_builtin(self) -> None:
+        @self.command("aide", strings.HELP_CMD_AIDE, aliases=("help", "?", "aidez-moi"))
+        def _help(msg: Incoming, args: str) -> list[Reply]:
+            return [self._reply(msg, self.help_text(msg.sender), kind="help")]
+
+        @self.command("recharger", strings.HELP_CMD_RELOAD, admin=True, aliases=("reload",))
+        def _reload(msg: Incoming, args: str) -> list[Reply]:
+            try:
+                self.engine.reload()
+            except SourceError as exc:
+                self.errors.append(f"rechargement : {len(exc.problems)} erreur(s) dans les sources")
+                details = "\n".join(f"- {p}" for p in exc.problems[:10])
+                return [self._reply(msg, strings.RELOAD_FAILED.format(errors=details), kind="error")]
+            idx = self.engine.index
+            return [self._reply(msg, strings.RELOAD_OK.format(items=len(idx.items), faq=idx.faq_count,
+                                                              docs=len(idx.items) - idx.faq_count))]
+
+        @self.command("statut", strings.HELP_CMD_STATUS, admin=True, aliases=("status", "etat"))
+        def _status(msg: Incoming, args: str) -> list[Reply]:
+            idx = self.engine.index
+            uptime = _format_duration(time.time() - self.started)
+            text = strings.status_text(uptime, self.rooms_count(), len(idx.items), idx.faq_count,
+                                       len(idx.items) - idx.faq_count, list(self.errors))
+            return [self._reply(msg, text)]
+
+    def is_correspondent(self, user: str) -> bool:
+        return user in self.correspondents
+
+    def help_text(self, user: str) -> str:
+        seen, public, admin = set(), [], []
+        for cmd in self.commands.values():
+            if cmd.name in seen:
+                continue
+            seen.add(cmd.name)
+            (admin if cmd.admin else public).append(f"- `{cmd.usage}` : {cmd.help}")
+        lines = [strings.HELP_INTRO, "", *public]
+        if admin and self.is_correspondent(user):
+            lines += ["", strings.HELP_ADMIN, *admin]
+        lines += ["", strings.HELP_GROUP_ROOM.format(prefix=self.prefix)]
+        return "\n".join(lines)
+
+    def _parse_command(self, text: str) -> tuple[Command | None, str, str | None]:
+        """Return (command, args, unknown name). A prefixed message is always a command attempt;
+        an unprefixed one is a command when its first word is a command name (and, for commands
+        without arguments, nothing follows)."""
+        stripped = text.strip()
+        prefixed = False
+        for prefix in (self.prefix, "!"):
+            if prefix and stripped.lower().startswith(prefix.lower()):
+                stripped = stripped[len(prefix):].strip()
+                prefixed = True
+                break
+        if not stripped:
+            return (self.commands["aide"], "", None) if prefixed else (None, "", None)
+        folded = fold_accents(stripped.lower())
+        # longest command name first, so "mes questions" wins over "mes"
+        for key in sorted(self.commands, key=len, reverse=True):
+            if folded == key or folded.startswith(key + " "):
+                cmd = self.commands[key]
+                args = stripped[len(key):].strip()
+                if args and not cmd.takes_args and not prefixed:
+                    return None, "", None
+                return cmd, args, None
+        if prefixed:
+            return None, "", stripped.split()[0]
+        return None, "", None
+
+    # -- entry points ---------------------------------------------------------------------------
+    def handle(self, msg: Incoming) -> list[Reply]:
+        """Process one incoming message or reaction; never raises."""
+        if msg.event_id and not self.storage.claim_event(msg.event_id):
+            return []  # already handled (redelivery after a restart)
+        try:
+            if msg.reaction_to:
+                return self._handle_reaction(msg)
+            return self._handle_text(msg)
+        except Exception as exc:  # a bug must not silence the bot
+            log.exception("error while handling %s", msg.event_id)
+            self.errors.append(f"{type(exc).__name__}: {exc}")
+            return [self._reply(msg, strings.INTERNAL_ERROR, kind="error")]
+
+    def sent(self, reply: Reply, event_id: str) -> None:
+        """The adapter tells which platform id a reply got (for reactions on it)."""
+        if reply.kind in ("answer", "suggest") and event_id:
+            self.storage.remember_message(event_id, reply.room, reply.thread, reply.asker, reply.kind, reply.payload)
+
+    # -- internals ------------------------------------------------------------------------------
+    def _reply(self, msg: Incoming, text: str, kind: str = "info", **kw) -> Reply:
+        thread = msg.thread or msg.event_id
+        return Reply(room=msg.room, text=text, thread=thread, reply_to=msg.event_id, kind=kind,
+                     asker=msg.sender, **kw)
+
+    def _handle_text(self, msg: Incoming) -> list[Reply]:
+        if not msg.is_direct and not msg.addressed and not msg.text.strip().lower().startswith(self.prefix.lower()):
+            return []
+        text = msg.text.strip()
+        cmd, args, unknown = self._parse_command(text)
+        if unknown is not None:
+            return [self._reply(msg, strings.UNKNOWN_COMMAND.format(name=unknown) + "\n\n" + self.help_text(msg.sender),
+                                kind="help")]
+        if cmd is not None:
+            if cmd.admin and not self.is_correspondent(msg.sender):
+                return [self._reply(msg, strings.NOT_ALLOWED, kind="error")]
+            return cmd.handler(msg, args)
+        if not text:
+            return [self._reply(msg, strings.EMPTY_QUESTION)]
+        state, _ = self.storage.get_state(msg.room, msg.sender)
+        if state:
+            replies = self._follow_up(msg, state, text)
+            if replies is not None:
+                return replies
+        return self.answer_question(msg, text)
+
+    def _follow_up(self, msg: Incoming, state: dict, text: str) -> list[Reply] | None:
+        """Handle an answer to a pending choice; None means 'not a follow-up, treat as a question'."""
+        folded = fold_accents(text.lower()).strip(" .!?")
+        if state.get("type") == "suggest":
+            choices = state["choices"]
+            match = re.fullmatch(r"(?:n[°o]?\s*|numero\s*|la\s+)?(\d{1,2})", folded)
+            if match:
+                number = int(match.group(1))
+                if 1 <= number <= len(choices):
+                    return self._pick(msg, state, number)
+                return [self._reply(msg, strings.CHOICE_OUT_OF_RANGE.format(count=len(choices)))]
+            if folded in NONE_OF_THEM:
+                return self._offer_escalation(msg, state["question"])
+            return None
+        if state.get("type") == "offer":
+            if folded in YES:
+                self.storage.set_state(msg.room, msg.sender, None)
+                return self._escalate(msg, state["question"], state.get("guesses", []))
+            if folded in NO:
+                self.storage.set_state(msg.room, msg.sender, None)
+                return [self._reply(msg, strings.ESCALATION_DECLINED)]
+            return None
+        return None
+
+    def _pick(self, msg: Incoming, state: dict, number: int) -> list[Reply]:
+        item_id = state["choices"][number - 1]
+        self.storage.set_state(msg.room, msg.sender, None)
+        item = self.engine.item(item_id)
+        if item is None:  # removed from the sources since
+            return self.answer_question(msg, state["question"])
+        reply = self._answer_reply(msg, item, state["question"])
+        if state.get("thread"):
+            reply.thread = state["thread"]
+        return [reply]
+
+    def _answer_reply(self, msg: Incoming, item, question: str) -> Reply:
+        text = strings.answer_text(item.title, item.body, item.kind, item.source)
+        return self._reply(msg, text, kind="answer", reactions=["👍", "👎"],
+                           payload={"item": item.id, "question": question})
+
+    def answer_question(self, msg: Incoming, question: str) -> list[Reply]:
+        outcome: SearchOutcome = self.engine.ask(question)
+        if outcome.decision == "answer":
+            self.storage.set_state(msg.room, msg.sender, None)
+            return [self._answer_reply(msg, outcome.best.item, question)]
+        if outcome.decision == "suggest":
+            choices = self.engine.searcher.suggestions(outcome)
+            ids = [r.item.id for r in choices]
+            thread = msg.thread or msg.event_id
+            self.storage.set_state(msg.room, msg.sender,
+                                   {"type": "suggest", "choices": ids, "question": question, "thread": thread},
+                                   thread)
+            reactions = list(NUMBER_REACTIONS)[: len(ids)]
+            return [self._reply(msg, strings.suggestion_text([r.item.title for r in choices]), kind="suggest",
+                                reactions=reactions, payload={"choices": ids, "question": question})]
+        return self._offer_escalation(msg, question, [r.item.id for r in outcome.results[:3]])
+
+    def _offer_escalation(self, msg: Incoming, question: str, guesses: list[str] | None = None) -> list[Reply]:
+        if self.escalation is None:
+            self.storage.set_state(msg.room, msg.sender, None)
+            return [self._reply(msg, strings.NONE_TEXT_NO_ESCALATION, kind="none")]
+        self.storage.set_state(msg.room, msg.sender,
+                               {"type": "offer", "question": question, "guesses": guesses or []},
+                               msg.thread or msg.event_id)
+        return [self._reply(msg, strings.NONE_TEXT, kind="none")]
+
+    def _escalate(self, msg: Incoming, question: str, guesses: list[str]) -> list[Reply]:
+        return self.escalation.create(msg, question, guesses)
+
+    def _handle_reaction(self, msg: Incoming) -> list[Reply]:
+        target = self.storage.bot_message(msg.reaction_to)
+        if target is None or (target["asker"] and target["asker"] != msg.sender):
+            return []
+        key = msg.text.strip()
+        if target["kind"] == "suggest" and key in NUMBER_REACTIONS:
+            choices = target["payload"]["choices"]
+            number = NUMBER_REACTIONS[key]
+            if number > len(choices):
+                return []
+            state = {"type": "suggest", "choices": choices, "question": target["payload"]["question"],
+                     "thread": target["thread"]}
+            ctx = Incoming(sender=msg.sender, room=msg.room, thread=target["thread"], event_id=msg.event_id,
+                           is_direct=msg.is_direct)
+            return self._pick(ctx, state, number)
+        if target["kind"] == "answer" and key in THUMBS:
+            self.storage.record_feedback(msg.reaction_to, msg.sender, target["payload"].get("item"),
+                                         target["payload"].get("question"), THUMBS[key])
+            return []
+        return []
+
+
+def outcome_text(outcome: SearchOutcome, suggestions: list, escalation: bool = True) -> str:
+    """What the bot says for a search outcome (used by the CLI's ``text`` field)."""
+    if outcome.decision == "answer":
+        item = outcome.best.item
+        return strings.answer_text(item.title, item.body, item.kind, item.source)
+    if outcome.decision == "suggest":
+        return strings.suggestion_text([r.item.title for r in suggestions])
+    return strings.NONE_TEXT if escalation else strings.NONE_TEXT_NO_ESCALATION
+
+
+def _format_duration(seconds: float) -> str:
+    minutes, _ = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days} j {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min"

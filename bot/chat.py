@@ -1,0 +1,43 @@
+"""Terminal chat: the same brain as the Matrix bot, one person at a keyboard."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+
+from . import strings
+from .brain import Brain, Incoming
+from .config import Config
+from .storage import Storage
+
+QUIT_WORDS = {"quitter", "quit", "exit", "sortir", "bye", "au revoir"}
+
+
+def run_chat(config: Config, engine, stdin=None, stdout=None) -> int:
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+    storage = Storage(config.database)
+    user = f"@{getpass.getuser()}:terminal"
+    # at the keyboard of the bot's machine you are trusted as a correspondent
+    brain = Brain(engine, storage, correspondents=[*config.correspondents, user])
+    interactive = stdin.isatty()
+    print(strings.CHAT_WELCOME, file=stdout, flush=True)
+    counter = 0
+    try:
+        while True:
+            if interactive:
+                print("\nvous> ", end="", file=stdout, flush=True)
+            line = stdin.readline()
+            if not line:
+                break
+            text = line.strip()
+            if text.lower() in QUIT_WORDS:
+                break
+            counter += 1
+            for reply in brain.handle(Incoming(sender=user, room="terminal", text=text)):
+                brain.sent(reply, f"terminal-{counter}")
+                print(f"\npixbot> {reply.text}", file=stdout, flush=True)
+    finally:
+        print(strings.CHAT_BYE, file=stdout, flush=True)
+        storage.close()
+    return 0

@@ -1,0 +1,289 @@
+"""``pixbot``: the command-line tool (ask, eval, index, train, chat, check, run)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from . import strings
+from .config import Config, ConfigError, load_config
+
+EXIT_SOURCE_ERROR = 2
+log = logging.getLogger("pixbot")
+
+
+def _config(args) -> Config:
+    path = Path(args.config) if args.config else (Path("config.yaml") if Path("config.yaml").exists() else None)
+    config = load_config(path)
+    logging.basicConfig(level=getattr(logging, config.log_level, logging.INFO),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock", "faiss"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    return config
+
+
+def _engine(args, config: Config):
+    from .engine import Engine
+
+    faq = Path(args.faq) if getattr(args, "faq", None) else None
+    docs = Path(args.docs) if getattr(args, "docs", None) else None
+    return Engine(config, faq_dir=faq, docs_dir=docs)
+
+
+def _print_problems(problems) -> None:
+    for problem in problems:
+        print(f"  {problem}", file=sys.stderr)
+
+
+def _load_engine(args, config: Config, progress: bool = False):
+    """Engine with an up-to-date index; exits 2 on source errors (the last good index stays)."""
+    from .sources import SourceError
+
+    engine = _engine(args, config)
+    try:
+        engine.load(progress_factory=_progress_factory() if progress else None)
+    except SourceError as exc:
+        print(strings.INDEX_REFUSED.format(count=len(exc.problems)), file=sys.stderr)
+        _print_problems(exc.problems)
+        sys.exit(EXIT_SOURCE_ERROR)
+    if engine.last_sources:
+        for warning in engine.last_sources.warnings:
+            log.warning("%s", warning)
+    return engine
+
+
+def _progress_factory():
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    def factory(total: int):
+        progress = Progress(TextColumn("Encodage"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
+                            transient=True)
+        progress.start()
+        task = progress.add_task("embed", total=total)
+
+        class Bar:
+            def __call__(self, advance: int) -> None:
+                progress.advance(task, advance)
+
+            def close(self) -> None:
+                progress.stop()
+
+        return Bar()
+
+    return factory
+
+
+# --- commands ------------------------------------------------------------------------------------
+
+def cmd_ask(args) -> int:
+    from .brain import outcome_text
+
+    config = _config(args)
+    engine = _load_engine(args, config)
+
+    def one(question: str) -> None:
+        outcome = engine.ask(question)
+        suggestions = engine.searcher.suggestions(outcome) if outcome.decision == "suggest" else []
+        text = outcome_text(outcome, suggestions)
+        results = [
+            {"id": r.id, "kind": r.item.kind, "score": round(r.score, 4), "title": r.item.title,
+             "source": r.item.source}
+            for r in outcome.results
+        ]
+        if args.json:
+            print(json.dumps({"question": question, "decision": outcome.decision, "results": results,
+                              "text": text}, ensure_ascii=False), flush=True)
+        else:
+            print(f"[{outcome.decision}] {question}")
+            for i, r in enumerate(results, 1):
+                print(f"  {i}. {r['score']:.3f}  {r['id']}  ({r['title']})")
+            print()
+            print(text)
+            print("-" * 60, flush=True)
+
+    if args.question:
+        one(" ".join(args.question))
+    else:
+        for line in sys.stdin:
+            line = line.strip()
+            if line:
+                one(line)
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from .evaluate import CasesError, calibrate, evaluate, format_report, load_cases
+
+    config = _config(args)
+    engine = _load_engine(args, config)
+    try:
+        cases = load_cases(Path(args.cases))
+    except CasesError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_SOURCE_ERROR
+    searcher = engine.searcher
+    if args.calibrate:
+        params, metrics = calibrate(searcher, cases)
+        values = {k: getattr(params, k) for k in ("w_dense", "w_lexical", "body_offset", "body_lexical", "doc_bias",
+                                                    "answer_threshold", "suggest_threshold", "margin")}
+        if args.json:
+            print(json.dumps({"params": values, "metrics": metrics}, ensure_ascii=False))
+        else:
+            print("Calibrated search parameters (put them in the config's search: section):")
+            for k, v in values.items():
+                print(f"  {k}: {round(v, 3)}")
+            print(format_report(metrics))
+        return 0
+    metrics, results = evaluate(searcher, cases)
+    if args.json:
+        print(json.dumps(metrics, ensure_ascii=False))
+    else:
+        print(format_report(metrics))
+        if args.verbose:
+            for r in results:
+                ok = (r.rank == 1 and r.outcome.decision == "answer") if r.case.expected else r.outcome.decision != "answer"
+                if not ok:
+                    top = r.outcome.results[0] if r.outcome.results else None
+                    print(f"  [{r.outcome.decision}] {r.case.question!r} expected={r.case.expected} "
+                          f"got={top.id if top else None} ({top.score if top else 0:.3f}) rank={r.rank}")
+    return 0
+
+
+def cmd_index(args) -> int:
+    config = _config(args)
+    engine = _engine(args, config)
+    from .sources import SourceError
+
+    try:
+        changes = engine.load(force=args.force, progress_factory=_progress_factory())
+    except SourceError as exc:
+        print(strings.INDEX_REFUSED.format(count=len(exc.problems)), file=sys.stderr)
+        _print_problems(exc.problems)
+        return EXIT_SOURCE_ERROR
+    idx = engine.index
+    for warning in engine.last_sources.warnings:
+        print(f"  {warning}", file=sys.stderr)
+    if not changes.rebuilt:
+        print(strings.INDEX_UP_TO_DATE.format(items=len(idx.items)))
+        return 0
+    print(strings.INDEX_BUILT.format(items=len(idx.items), faq=idx.faq_count, docs=len(idx.items) - idx.faq_count))
+    print(strings.INDEX_CHANGES.format(added=len(changes.added), changed=len(changes.changed),
+                                       removed=len(changes.removed)))
+    for label, ids in (("+", changes.added), ("~", changes.changed), ("-", changes.removed)):
+        for item_id in ids[:50]:
+            print(f"  {label} {item_id}")
+        if len(ids) > 50:
+            print(f"  {label} … ({len(ids) - 50} de plus)")
+    print(strings.INDEX_EMBEDDED.format(new=changes.embedded, cached=changes.cached))
+    return 0
+
+
+def cmd_train(args) -> int:
+    from .train import train
+
+    config = _config(args)
+    output = Path(args.output) if args.output else config.trained_model
+    if output is None:
+        print("search.trained_model is disabled in the config; pass --output", file=sys.stderr)
+        return EXIT_SOURCE_ERROR
+    report = train(config, output, epochs=args.epochs, base_model=args.base_model, seed=args.seed)
+    print(report)
+    return 0
+
+
+def cmd_check(args) -> int:
+    from .hygiene import check_content
+
+    config = _config(args)
+    problems = check_content(Path(args.faq) if args.faq else config.faq_dir,
+                             Path(args.docs) if args.docs else config.docs_dir)
+    for p in problems:
+        print(p)
+    print(f"{len(problems)} problème(s)." if problems else "Contenu vérifié : aucun problème.")
+    return 1 if problems else 0
+
+
+def cmd_chat(args) -> int:
+    from .chat import run_chat
+
+    config = _config(args)
+    return run_chat(config, engine=_load_engine(args, config))
+
+
+def cmd_run(args) -> int:
+    config = _config(args)
+    if not config.matrix.homeserver:
+        log.info("no Matrix homeserver configured: starting the terminal chat")
+        return cmd_chat(args)
+    import asyncio
+
+    from .matrix_bot import main as matrix_main
+
+    return asyncio.run(matrix_main(config, _load_engine(args, config)))
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="pixbot", description="Assistant Pix pour les personnels d'université.")
+    parser.add_argument("--config", help="config file (default: ./config.yaml if present)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def sources(p):
+        p.add_argument("--faq", help="FAQ folder (replaces the configured one)")
+        p.add_argument("--docs", help="documentation folder (replaces the configured one; empty = FAQ only)")
+
+    p = sub.add_parser("ask", help="answer one question, or one per line from stdin")
+    sources(p)
+    p.add_argument("--json", action="store_true", help="one JSON object per answer")
+    p.add_argument("question", nargs="*")
+    p.set_defaults(func=cmd_ask)
+
+    p = sub.add_parser("eval", help="evaluate on a YAML list of {question, expected}")
+    sources(p)
+    p.add_argument("--cases", required=True)
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--calibrate", action="store_true", help="grid-search weights and thresholds on these cases")
+    p.add_argument("-v", "--verbose", action="store_true", help="list the cases that went wrong")
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("index", help="rebuild the index if sources changed, and print what changed")
+    sources(p)
+    p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("train", help="fine-tune the embedding model on the FAQ and docs")
+    p.add_argument("--output", help="folder for the trained model (default: search.trained_model)")
+    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--base-model", default=None, help="model to start from (default: search.model)")
+    p.add_argument("--seed", type=int, default=13)
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("check", help="check content hygiene (ids, answers, links, variants)")
+    sources(p)
+    p.set_defaults(func=cmd_check)
+
+    p = sub.add_parser("chat", help="terminal chat on the same brain as the Matrix bot")
+    sources(p)
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("run", help="run the bot (Matrix if configured, else the terminal chat)")
+    sources(p)
+    p.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args) or 0
+    except ConfigError as exc:
+        print(strings.CLI_CONFIG_ERROR.format(error=exc), file=sys.stderr)
+        return EXIT_SOURCE_ERROR
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,581 @@
+"""The Matrix adapter: matrix-nio events in, ``Incoming`` to the brain, ``Reply`` objects back out.
+
+What it guarantees:
+- one login per bot lifetime: the access token, device id and user id live in the storage kv and
+  the crypto store under ``data_dir/matrix-store``; later starts restore them (checked with whoami)
+  and only log in again when the homeserver says the token is gone (``M_UNKNOWN_TOKEN``);
+- the sync token is persisted after each processed sync: the very first start skips history,
+  later starts answer what arrived while the bot was down, once (the brain claims event ids);
+- every reply goes through the storage outbox with a transaction id that is reused on resend,
+  and every outgoing call (messages, reactions, joins, leaves, key requests) through one paced
+  worker that honours ``M_LIMIT_EXCEEDED`` retry-after;
+- a message the bot cannot decrypt gets an answer saying so (never silence);
+- a homeserver outage is logged in one line per attempt and retried with capped backoff.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import dataclasses
+import html
+import json
+import logging
+import os
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Awaitable, Callable
+
+import markdown
+from aiohttp import ClientError
+from nio import (
+    AsyncClient,
+    AsyncClientConfig,
+    ErrorResponse,
+    InviteMemberEvent,
+    LocalProtocolError,
+    LoginResponse,
+    MatrixRoom,
+    MegolmEvent,
+    ReactionEvent,
+    RoomMemberEvent,
+    RoomMessageText,
+    RoomSendResponse,
+    SyncResponse,
+    UnknownEvent,
+    WhoamiResponse,
+)
+
+from . import strings
+from .brain import Brain, Incoming, Reply
+from .config import Config, ConfigError
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+KV_USER = "matrix.user_id"
+KV_DEVICE = "matrix.device_id"
+KV_TOKEN = "matrix.access_token"
+KV_SYNC = "matrix.sync_token"
+KV_DIRECT = "matrix.direct_rooms"
+
+ROOM_WAIT_STEPS = 400  # x 50 ms
+SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
+BACKOFF_MIN, BACKOFF_MAX = 1.0, 60.0
+PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE", "M_UNKNOWN_TOKEN"}
+
+
+# -- pure helpers (unit-tested without a homeserver) ----------------------------------------------
+def server_of(user_id: str) -> str:
+    return user_id.split(":", 1)[1] if ":" in user_id else ""
+
+
+def invite_allowed(inviter: str, own_user_id: str, allowed_servers: list[str], allowed_users: list[str]) -> bool:
+    """Join when the inviter is listed, or their server is; with both lists empty, only our own server."""
+    if inviter in allowed_users or server_of(inviter) in allowed_servers:
+        return True
+    if not allowed_servers and not allowed_users:
+        return server_of(inviter) == server_of(own_user_id)
+    return False
+
+
+_URL = re.compile(r"(?<![\"'=>])\b(https?://[^\s<>\"]+?)(?=[.,;:!?)]*(?:\s|<|$))")
+
+
+def render_html(text: str) -> str:
+    """Markdown to HTML for ``formatted_body``; the source is HTML-escaped first, so text that came
+    from people (or from the FAQ) can never inject markup. Bare web addresses become links."""
+    rendered = markdown.markdown(html.escape(text, quote=False), extensions=["sane_lists"])
+    return _URL.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', rendered)
+
+
+def strip_reply_fallback(body: str) -> str:
+    """Drop the ``> <@user> quoted`` lines clients put at the top of a reply's body."""
+    lines = body.split("\n")
+    if lines and lines[0].startswith("> "):
+        while lines and lines[0].startswith(">"):
+            lines.pop(0)
+        while lines and not lines[0].strip():
+            lines.pop(0)
+    return "\n".join(lines)
+
+
+def find_mention(body: str, names: list[str]) -> tuple[bool, str]:
+    """(mentioned, text without the mention). ``names``: user id, display names, localpart."""
+    text, found = body, False
+    for name in sorted({n for n in names if n}, key=len, reverse=True):
+        pattern = re.compile(r"(?<![\w@])@?" + re.escape(name) + r"(?![\w-])\s*[:,]?", re.IGNORECASE)
+        text, count = pattern.subn(" ", text)
+        found = found or count > 0
+    return found, re.sub(r"[ \t]+", " ", text).strip()
+
+
+def thread_root(content: dict) -> str | None:
+    rel = content.get("m.relates_to") or {}
+    return rel.get("event_id") if rel.get("rel_type") == "m.thread" else None
+
+
+def reply_content(reply: Reply, threads: bool, mention: bool = False) -> dict:
+    content: dict[str, Any] = {
+        "msgtype": "m.notice",
+        "body": reply.text,
+        "format": "org.matrix.custom.html",
+        "formatted_body": render_html(reply.text),
+    }
+    target = reply.reply_to or reply.thread
+    if threads and reply.thread:
+        content["m.relates_to"] = {"rel_type": "m.thread", "event_id": reply.thread, "is_falling_back": True,
+                                   "m.in_reply_to": {"event_id": target}}
+    elif target:
+        content["m.relates_to"] = {"m.in_reply_to": {"event_id": target}}
+    if mention and reply.asker:
+        content["m.mentions"] = {"user_ids": [reply.asker]}
+    return content
+
+
+def _short(resp: Any) -> str:
+    """One line describing an error response or exception (never a token)."""
+    if isinstance(resp, ErrorResponse):
+        return f"{resp.status_code or ''} {resp.message or ''}".strip()
+    if isinstance(resp, BaseException):
+        return f"{type(resp).__name__}: {resp}".strip()[:200]
+    return type(resp).__name__
+
+
+# -- the paced outgoing queue ---------------------------------------------------------------------
+@dataclasses.dataclass
+class _Call:
+    name: str
+    factory: Callable[[], Awaitable[Any]]
+    future: asyncio.Future
+
+
+class MatrixBot:
+    """The adapter, startable and stoppable in-process (tests run several in one event loop)."""
+
+    logins = 0  # password logins performed by this process (tests count them)
+
+    def __init__(self, config: Config, brain: Brain, storage: Storage, *, password: str | None = None,
+                 access_token: str | None = None, sync_timeout_ms: int = 30000):
+        mc = config.matrix
+        if not mc.homeserver or not mc.user_id:
+            raise ConfigError("matrix.homeserver and matrix.user_id are required to run on Matrix")
+        self.config = config
+        self.mc = mc
+        self.brain = brain
+        self.storage = storage
+        self._password = password if password is not None else os.environ.get(mc.password_env)
+        self._env_token = access_token if access_token is not None else os.environ.get(mc.access_token_env)
+        self.sync_timeout_ms = sync_timeout_ms
+        self.backoff_min, self.backoff_max = BACKOFF_MIN, BACKOFF_MAX
+        self.store_path = Path(config.data_dir) / "matrix-store"
+        self.client: AsyncClient | None = None
+        self.interval = 1.0 / mc.messages_per_second if mc.messages_per_second and mc.messages_per_second > 0 else 0.0
+        self._jobs: collections.deque = collections.deque()
+        self._wake = asyncio.Event()
+        self._last_call = 0.0
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = asyncio.Event()
+        self._pending_invites: set[str] = set()
+        self._leaving: set[str] = set()
+        self._direct: set[str] = set(json.loads(storage.get(KV_DIRECT, "[]")))
+        self._names: list[str] = []
+        self.synced = asyncio.Event()  # set after the first sync was processed
+        self.brain.rooms_count = lambda: len(self.client.rooms) if self.client else 0
+
+    @property
+    def user_id(self) -> str:
+        return self.client.user_id if self.client else self.mc.user_id
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def start(self) -> None:
+        self.store_path.mkdir(parents=True, exist_ok=True)
+        cfg = AsyncClientConfig(encryption_enabled=self.mc.encryption, store_sync_tokens=True,
+                                max_limit_exceeded=0, max_timeouts=0, request_timeout=self.sync_timeout_ms / 1000 + 30)
+        self.client = AsyncClient(self.mc.homeserver, self.mc.user_id, store_path=str(self.store_path), config=cfg)
+        await self._login()
+        try:
+            name = await self.client.get_displayname()
+            display = getattr(name, "displayname", None)
+        except Exception:  # offline at start: the localpart and user id still work
+            display = None
+        localpart = self.user_id.split(":", 1)[0].lstrip("@")
+        self._names = [self.user_id, display or "", localpart]
+        for row in self.storage.pending_outbox():  # replies a crash left unsent
+            self._jobs.append(row)
+        self._tasks = [asyncio.create_task(self._worker(), name="matrix-sender"),
+                       asyncio.create_task(self._sync_loop(), name="matrix-sync")]
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            try:
+                await task
+            except (asyncio.CancelledError, Exception):
+                pass
+        self._tasks = []
+        if self.client is not None:
+            await self.client.close()
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        await self.start()
+        try:
+            waiters = [asyncio.ensure_future(t) for t in self._tasks]
+            if stop is not None:
+                waiters.append(asyncio.ensure_future(stop.wait()))
+            done, _ = await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                if not task.cancelled() and task.exception() is not None:
+                    log.error("Matrix loop stopped: %s", _short(task.exception()))
+        finally:
+            await self.stop()
+
+    # -- session --------------------------------------------------------------------------------
+    async def _login(self) -> None:
+        c = self.client
+        token, device, user = (self.storage.get(KV_TOKEN), self.storage.get(KV_DEVICE), self.storage.get(KV_USER))
+        if token and device and user == self.mc.user_id:
+            c.restore_login(user, device, token)
+            try:
+                who = await c.whoami()
+            except Exception as exc:  # homeserver down: keep the session, the sync loop will retry
+                log.warning("whoami failed (%s); keeping the stored session", _short(exc))
+                return
+            if isinstance(who, WhoamiResponse) or getattr(who, "status_code", None) != "M_UNKNOWN_TOKEN":
+                log.info("session restored for %s (device %s)", user, device)
+                return
+            log.warning("stored access token refused by the homeserver; logging in again")
+        if self._env_token and not self._password:
+            c.access_token = self._env_token
+            who = await c.whoami()
+            if not isinstance(who, WhoamiResponse) or not who.device_id:
+                raise ConfigError(f"the access token in ${self.mc.access_token_env} was refused ({_short(who)})")
+            c.restore_login(who.user_id, who.device_id, self._env_token)
+            self._save_session(who.user_id, who.device_id, self._env_token)
+            return
+        if not self._password:
+            raise ConfigError(f"no Matrix password: set ${self.mc.password_env} (or ${self.mc.access_token_env})")
+        backoff = self.backoff_min
+        while True:  # homeserver unreachable at first start: wait for it, do not crash
+            try:
+                resp = await c.login(self._password, device_name=self.mc.device_name)
+                break
+            except (OSError, asyncio.TimeoutError, ClientError) as exc:
+                log.warning("login failed (%s); retrying in %.0f s", _short(exc), backoff)
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, self.backoff_max)
+        if not isinstance(resp, LoginResponse):
+            raise ConfigError(f"Matrix login failed for {self.mc.user_id}: {_short(resp)}")
+        MatrixBot.logins += 1
+        log.info("logged in as %s (new device %s)", resp.user_id, resp.device_id)
+        self._save_session(resp.user_id, resp.device_id, resp.access_token)
+
+    def _save_session(self, user: str, device: str, token: str) -> None:
+        self.storage.set(KV_USER, user)
+        self.storage.set(KV_DEVICE, device)
+        self.storage.set(KV_TOKEN, token)
+
+    # -- sync -----------------------------------------------------------------------------------
+    async def _sync_loop(self) -> None:
+        backoff = self.backoff_min
+        first = True
+        while not self._stopping.is_set():
+            since = self.storage.get(KV_SYNC) or None
+            try:
+                resp = await self.client.sync(timeout=0 if first else self.sync_timeout_ms, sync_filter=SYNC_FILTER,
+                                              since=since, full_state=True if first else None)
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                resp = exc
+            if isinstance(resp, SyncResponse):
+                backoff = self.backoff_min
+                try:
+                    await self._on_sync(resp, history=since is not None)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("error while processing a sync response")
+                self.storage.set(KV_SYNC, resp.next_batch)
+                first = False
+                self.synced.set()
+                await self._crypto_upkeep()
+                continue
+            if getattr(resp, "status_code", None) == "M_UNKNOWN_TOKEN":
+                log.warning("access token revoked; logging in again")
+                try:
+                    self.storage.set(KV_TOKEN, "")
+                    await self._login()
+                    continue
+                except Exception as exc:
+                    resp = exc
+            retry = getattr(resp, "retry_after_ms", None)
+            delay = max(backoff, retry / 1000) if retry else backoff
+            log.warning("sync failed (%s); retrying in %.1f s", _short(resp), delay)
+            try:
+                await asyncio.wait_for(self._stopping.wait(), timeout=delay)
+            except asyncio.TimeoutError:
+                pass
+            backoff = min(backoff * 2, self.backoff_max)
+
+    async def _crypto_upkeep(self) -> None:
+        c = self.client
+        if not c.olm:
+            return
+        try:
+            if c.should_upload_keys:
+                await c.keys_upload()
+            if c.should_query_keys:
+                await c.keys_query()
+            if c.should_claim_keys:
+                await c.keys_claim(c.get_users_for_key_claiming())
+            await c.send_to_device_messages()
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            log.warning("key maintenance failed (%s)", _short(exc))
+
+    async def _on_sync(self, resp: SyncResponse, history: bool) -> None:
+        for event in resp.account_data_events:
+            if getattr(event, "type", None) == "m.direct" or (getattr(event, "source", {}) or {}).get("type") == "m.direct":
+                content = (getattr(event, "source", {}) or {}).get("content", {}) or getattr(event, "content", {})
+                self._direct |= {room for rooms in content.values() for room in rooms}
+                self._save_direct()
+        for room_id, info in resp.rooms.invite.items():
+            self._on_invite(room_id, info.invite_state)
+        for room_id, info in resp.rooms.join.items():
+            self._pending_invites.discard(room_id)
+            room = self.client.rooms.get(room_id)
+            if room is None:
+                continue
+            someone_left = False
+            events = info.timeline.events
+            for i, event in enumerate(events):  # newly joined: what came before our join is history
+                if (isinstance(event, RoomMemberEvent) and event.state_key == self.user_id
+                        and event.membership == "join" and event.prev_membership != "join"):
+                    events = events[i + 1:]
+                    break
+            for event in events:
+                if isinstance(event, RoomMemberEvent) and event.membership in ("leave", "ban"):
+                    someone_left = True
+                if not history:
+                    continue  # very first start: the past is not ours to answer
+                if getattr(event, "sender", None) == self.user_id:
+                    continue
+                try:
+                    await self._on_event(room, event)
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("error while handling event %s", getattr(event, "event_id", "?"))
+            if (someone_left or not history) and room.joined_count <= 1 and room_id not in self._leaving:
+                log.info("alone in %s; leaving", room_id)
+                self._leaving.add(room_id)
+                self.call("leave", lambda r=room_id: self.client.room_leave(r))
+        for room_id in resp.rooms.leave:  # left, kicked or refused: forget it (rooms_count stays true)
+            self._leaving.discard(room_id)
+            self._pending_invites.discard(room_id)
+            self.client.rooms.pop(room_id, None)
+            self.client.invited_rooms.pop(room_id, None)
+
+    def _on_invite(self, room_id: str, invite_state: list) -> None:
+        if room_id in self._pending_invites:
+            return
+        inviter, is_direct = None, False
+        for ev in invite_state:
+            if isinstance(ev, InviteMemberEvent) and ev.state_key == self.user_id and ev.membership == "invite":
+                inviter = ev.sender
+                is_direct = bool((ev.content or {}).get("is_direct"))
+        if inviter is None:
+            return
+        self._pending_invites.add(room_id)
+        if invite_allowed(inviter, self.user_id, self.mc.allowed_servers, self.mc.allowed_users):
+            log.info("joining %s (invited by %s)", room_id, inviter)
+            if is_direct:
+                self._direct.add(room_id)
+                self._save_direct()
+            self.call("join", lambda: self.client.join(room_id))
+        else:
+            log.info("refusing the invitation to %s from %s", room_id, inviter)
+            self.call("reject", lambda: self.client.room_leave(room_id))
+
+    def _save_direct(self) -> None:
+        self.storage.set(KV_DIRECT, json.dumps(sorted(self._direct)))
+
+    def is_direct(self, room: MatrixRoom) -> bool:
+        return room.member_count <= 2 or room.room_id in self._direct
+
+    async def _on_event(self, room: MatrixRoom, event) -> None:
+        source = getattr(event, "source", {}) or {}
+        content = source.get("content", {}) or {}
+        direct = self.is_direct(room)
+        if isinstance(event, MegolmEvent):
+            await self._undecryptable(room, event, content)
+            return
+        if isinstance(event, ReactionEvent) or (isinstance(event, UnknownEvent) and event.type == "m.reaction"):
+            rel = content.get("m.relates_to") or {}
+            target = getattr(event, "reacts_to", None) or rel.get("event_id")
+            key = getattr(event, "key", None) or rel.get("key")
+            if target and key:
+                msg = Incoming(sender=event.sender, room=room.room_id, text=key, event_id=event.event_id,
+                               is_direct=direct, reaction_to=target, sender_name=room.user_name(event.sender))
+                await self._handle(msg, room)
+            return
+        if not isinstance(event, RoomMessageText):
+            return  # notices (other bots), emotes, media, state: not questions
+        rel = content.get("m.relates_to") or {}
+        if rel.get("rel_type") == "m.replace":
+            return  # edits: the original was already handled
+        body = strip_reply_fallback(event.body or "")
+        addressed = False
+        if not direct:
+            mentioned_ids = (content.get("m.mentions") or {}).get("user_ids") or []
+            names = [*self._names, room.user_name(self.user_id) or ""]
+            addressed, body = find_mention(body, names)
+            addressed = addressed or self.user_id in mentioned_ids
+        msg = Incoming(sender=event.sender, room=room.room_id, text=body, event_id=event.event_id,
+                       thread=thread_root(content), is_direct=direct, addressed=addressed,
+                       sender_name=room.user_name(event.sender))
+        await self._handle(msg, room)
+
+    async def _handle(self, msg: Incoming, room: MatrixRoom) -> None:
+        work = asyncio.ensure_future(asyncio.to_thread(self.brain.handle, msg))
+        try:
+            replies = await asyncio.shield(work)
+        except asyncio.CancelledError:
+            # stopping while the brain works: the event is already claimed, so its replies must
+            # reach the outbox (sent at the next start) before we let the cancellation through
+            for reply in await work:
+                self.send_reply(reply, mention=not msg.is_direct)
+            raise
+        for reply in replies:
+            self.send_reply(reply, mention=not msg.is_direct)
+
+    async def _undecryptable(self, room: MatrixRoom, event: MegolmEvent, content: dict) -> None:
+        if not self.storage.claim_event("undecryptable:" + event.event_id):
+            return
+        log.warning("cannot decrypt %s in %s (session %s)", event.event_id, room.room_id, event.session_id)
+        if self.client.olm:
+            async def request():
+                try:
+                    return await self.client.request_room_key(event)
+                except LocalProtocolError:  # already requested for this session
+                    return None
+            self.call("request_room_key", request)
+        root = thread_root(content)
+        reply = Reply(room=room.room_id, text=strings.MATRIX_CANNOT_DECRYPT, thread=root or event.event_id,
+                      reply_to=event.event_id, kind="error", asker=event.sender)
+        self.send_reply(reply, mention=not self.is_direct(room))
+
+    # -- outgoing -------------------------------------------------------------------------------
+    def send_reply(self, reply: Reply, mention: bool = False) -> None:
+        """Record the reply in the outbox (with its transaction id), then queue it."""
+        content = reply_content(reply, self.mc.threads, mention)
+        self._enqueue(reply.room, "m.room.message", content, dataclasses.asdict(reply))
+
+    def _enqueue(self, room: str, event_type: str, content: dict, reply: dict | None, front: bool = False) -> None:
+        txn = uuid.uuid4().hex
+        payload = {"type": event_type, "content": content, "reply": reply}
+        row_id = self.storage.enqueue(room, payload, txn)
+        row = {"id": row_id, "txn_id": txn, "room": room, "payload": payload}
+        if front:
+            self._jobs.appendleft(row)
+        else:
+            self._jobs.append(row)
+        self._wake.set()
+
+    def call(self, name: str, factory: Callable[[], Awaitable[Any]]) -> asyncio.Future:
+        """Queue any other outgoing API call behind the same pacing."""
+        fut = asyncio.get_running_loop().create_future()
+        self._jobs.append(_Call(name, factory, fut))
+        self._wake.set()
+        return fut
+
+    async def _pace(self) -> None:
+        wait = self._last_call + self.interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        self._last_call = time.monotonic()
+
+    async def _worker(self) -> None:
+        await self.synced.wait()  # rooms (and their encryption state) are known after the first sync
+        while True:
+            while not self._jobs:
+                self._wake.clear()
+                await self._wake.wait()
+            job = self._jobs.popleft()
+            if isinstance(job, _Call):
+                result = await self._attempt(job.name, job.factory)
+                if not job.future.done():
+                    job.future.set_result(result)
+            else:
+                await self._send_row(job)
+
+    async def _attempt(self, name: str, factory: Callable[[], Awaitable[Any]], forever: bool = False):
+        """Run one paced call; retry on rate limits (after the server's delay) and transport
+        errors (backoff). Returns the response, or None after a permanent failure."""
+        backoff = self.backoff_min
+        tries = 0
+        while True:
+            await self._pace()
+            try:
+                resp = await factory()
+            except asyncio.CancelledError:
+                raise
+            except LocalProtocolError as exc:  # e.g. a room we are no longer in
+                log.warning("%s failed (%s); dropped", name, _short(exc))
+                return None
+            except Exception as exc:
+                resp = exc
+            if isinstance(resp, ErrorResponse) and (resp.status_code == "M_LIMIT_EXCEEDED" or resp.retry_after_ms):
+                delay = (getattr(resp, "retry_after_ms", None) or 1000) / 1000
+                log.warning("%s rate limited; retrying in %.1f s", name, delay)
+                await asyncio.sleep(delay)
+                continue
+            if not isinstance(resp, (ErrorResponse, BaseException)):
+                return resp
+            tries += 1
+            permanent = isinstance(resp, ErrorResponse) and (resp.status_code in PERMANENT_ERRORS)
+            if permanent or (not forever and tries >= 5):
+                log.warning("%s failed (%s); dropped", name, _short(resp))
+                return resp if isinstance(resp, ErrorResponse) else None
+            log.warning("%s failed (%s); retrying in %.1f s", name, _short(resp), backoff)
+            await asyncio.sleep(backoff)
+            backoff = min(backoff * 2, self.backoff_max)
+
+    async def _send_row(self, row: dict) -> None:
+        payload = row["payload"]
+        # a room joined a moment ago may not be in our sync yet (nio needs it to know whether to
+        # encrypt): give the sync loop a little time before sending
+        for _ in range(ROOM_WAIT_STEPS):
+            if row["room"] in self.client.rooms:
+                break
+            await asyncio.sleep(0.05)
+        resp = await self._attempt(
+            payload["type"],
+            lambda: self.client.room_send(row["room"], payload["type"], payload["content"], tx_id=row["txn_id"],
+                                          ignore_unverified_devices=True),
+            forever=True,
+        )
+        event_id = resp.event_id if isinstance(resp, RoomSendResponse) else ""
+        self.storage.mark_sent(row["id"], event_id)
+        if not event_id or not payload.get("reply"):
+            return
+        reply = Reply(**payload["reply"])
+        try:
+            self.brain.sent(reply, event_id)
+        except Exception:
+            log.exception("brain.sent failed for %s", event_id)
+        for key in reversed(reply.reactions):
+            content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
+            self._enqueue(row["room"], "m.reaction", content, None, front=True)
+
+
+async def run_matrix(config: Config, brain: Brain, storage: Storage, stop: asyncio.Event | None = None) -> None:
+    """The bot's main loop on Matrix: runs until ``stop`` is set (or forever)."""
+    bot = MatrixBot(config, brain, storage)
+    await bot.run(stop)

@@ -1,0 +1,194 @@
+"""One SQLite file for everything the bot must remember, with versioned migrations.
+
+Tables: conversation state (pending suggestions / escalation offers), the bot's own messages
+(so a reaction on one can be resolved), feedback, processed incoming events (never answer
+twice), an outbox of replies waiting to be sent, and a key/value table (sync token, session).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import threading
+import time
+from pathlib import Path
+
+MIGRATIONS: list[str] = [
+    # 1: base schema
+    """
+    CREATE TABLE conversations (
+        room TEXT NOT NULL, sender TEXT NOT NULL, state TEXT NOT NULL, thread TEXT,
+        updated_at REAL NOT NULL, PRIMARY KEY (room, sender)
+    );
+    CREATE TABLE bot_messages (
+        event_id TEXT PRIMARY KEY, room TEXT NOT NULL, thread TEXT, asker TEXT,
+        kind TEXT NOT NULL, payload TEXT NOT NULL, created_at REAL NOT NULL
+    );
+    CREATE TABLE feedback (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, event_id TEXT NOT NULL, sender TEXT NOT NULL,
+        item_id TEXT, question TEXT, value INTEGER NOT NULL, created_at REAL NOT NULL,
+        UNIQUE (event_id, sender)
+    );
+    CREATE TABLE processed_events (event_id TEXT PRIMARY KEY, processed_at REAL NOT NULL);
+    CREATE TABLE kv (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+    """,
+    # 2: outbox of replies (sent in order, at most once per transaction id)
+    """
+    CREATE TABLE outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, txn_id TEXT NOT NULL UNIQUE, room TEXT NOT NULL,
+        payload TEXT NOT NULL, created_at REAL NOT NULL, sent_event_id TEXT, sent_at REAL
+    );
+    CREATE INDEX outbox_pending ON outbox (sent_at) WHERE sent_at IS NULL;
+    """,
+]
+
+
+class Storage:
+    def __init__(self, path: Path | str):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self.db.row_factory = sqlite3.Row
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.lock = threading.RLock()
+        self.migrate()
+
+    def migrate(self) -> int:
+        with self.lock:
+            version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
+                self.db.execute("BEGIN")
+                try:
+                    for statement in filter(str.strip, script.split(";")):
+                        self.db.execute(statement)
+                    self.db.execute(f"PRAGMA user_version = {number}")
+                    self.db.execute("COMMIT")
+                except Exception:
+                    self.db.execute("ROLLBACK")
+                    raise
+            return len(MIGRATIONS)
+
+    def transaction(self):
+        return _Transaction(self)
+
+    def close(self) -> None:
+        self.db.close()
+
+    # -- key/value ------------------------------------------------------------------------------
+    def get(self, key: str, default: str | None = None) -> str | None:
+        row = self.db.execute("SELECT value FROM kv WHERE key = ?", (key,)).fetchone()
+        return row[0] if row else default
+
+    def set(self, key: str, value: str) -> None:
+        with self.lock:
+            self.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (key, value))
+
+    # -- processed events -----------------------------------------------------------------------
+    def claim_event(self, event_id: str) -> bool:
+        """True the first time an incoming event id is seen, False afterwards."""
+        with self.lock:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO processed_events (event_id, processed_at) VALUES (?, ?)",
+                (event_id, time.time()),
+            )
+            return cur.rowcount == 1
+
+    # -- conversation state ---------------------------------------------------------------------
+    def get_state(self, room: str, sender: str) -> tuple[dict | None, str | None]:
+        row = self.db.execute(
+            "SELECT state, thread FROM conversations WHERE room = ? AND sender = ?", (room, sender)
+        ).fetchone()
+        return (json.loads(row[0]), row[1]) if row else (None, None)
+
+    def set_state(self, room: str, sender: str, state: dict | None, thread: str | None = None) -> None:
+        with self.lock:
+            if state is None:
+                self.db.execute("DELETE FROM conversations WHERE room = ? AND sender = ?", (room, sender))
+            else:
+                self.db.execute(
+                    "INSERT OR REPLACE INTO conversations (room, sender, state, thread, updated_at) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    (room, sender, json.dumps(state, ensure_ascii=False), thread, time.time()),
+                )
+
+    # -- the bot's own messages -----------------------------------------------------------------
+    def remember_message(self, event_id: str, room: str, thread: str | None, asker: str | None,
+                         kind: str, payload: dict) -> None:
+        with self.lock:
+            self.db.execute(
+                "INSERT OR REPLACE INTO bot_messages (event_id, room, thread, asker, kind, payload, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (event_id, room, thread, asker, kind, json.dumps(payload, ensure_ascii=False), time.time()),
+            )
+
+    def bot_message(self, event_id: str) -> dict | None:
+        row = self.db.execute("SELECT * FROM bot_messages WHERE event_id = ?", (event_id,)).fetchone()
+        if not row:
+            return None
+        out = dict(row)
+        out["payload"] = json.loads(out["payload"])
+        return out
+
+    # -- feedback -------------------------------------------------------------------------------
+    def record_feedback(self, event_id: str, sender: str, item_id: str | None, question: str | None,
+                        value: int) -> None:
+        with self.lock:
+            self.db.execute(
+                "INSERT OR REPLACE INTO feedback (event_id, sender, item_id, question, value, created_at) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (event_id, sender, item_id, question, value, time.time()),
+            )
+
+    def feedback(self) -> list[dict]:
+        return [dict(r) for r in self.db.execute("SELECT * FROM feedback ORDER BY id")]
+
+    # -- outbox ---------------------------------------------------------------------------------
+    def enqueue(self, room: str, payload: dict, txn_id: str) -> int:
+        with self.lock:
+            cur = self.db.execute(
+                "INSERT OR IGNORE INTO outbox (txn_id, room, payload, created_at) VALUES (?, ?, ?, ?)",
+                (txn_id, room, json.dumps(payload, ensure_ascii=False), time.time()),
+            )
+            return cur.lastrowid
+
+    def pending_outbox(self) -> list[dict]:
+        rows = self.db.execute("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id").fetchall()
+        return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
+    def mark_sent(self, outbox_id: int, event_id: str) -> None:
+        with self.lock:
+            self.db.execute(
+                "UPDATE outbox SET sent_event_id = ?, sent_at = ? WHERE id = ?", (event_id, time.time(), outbox_id)
+            )
+
+    # -- retention ------------------------------------------------------------------------------
+    def purge_older_than(self, seconds: float) -> int:
+        """Delete stored questions, feedback and bookkeeping older than the retention period."""
+        cutoff = time.time() - seconds
+        with self.lock, self.transaction():
+            n = self.db.execute("DELETE FROM feedback WHERE created_at < ?", (cutoff,)).rowcount
+            n += self.db.execute("DELETE FROM bot_messages WHERE created_at < ?", (cutoff,)).rowcount
+            n += self.db.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,)).rowcount
+            n += self.db.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", (cutoff,)).rowcount
+            self.db.execute("DELETE FROM processed_events WHERE processed_at < ?", (cutoff,))
+        return n
+
+
+class _Transaction:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    def __enter__(self):
+        self.storage.lock.acquire()
+        self.storage.db.execute("BEGIN IMMEDIATE")
+        return self.storage.db
+
+    def __exit__(self, exc_type, exc, tb):
+        try:
+            self.storage.db.execute("ROLLBACK" if exc_type else "COMMIT")
+        finally:
+            self.storage.lock.release()
+        return False

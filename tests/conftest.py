@@ -1,0 +1,70 @@
+"""Shared fixtures: the real embedding model (loaded once per session) and engines over the
+small test FAQ (tests/fixtures) or the bundled content."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.embedding import Embedder
+from bot.engine import Engine
+from bot.storage import Storage
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+@pytest.fixture(scope="session")
+def embedder(tmp_path_factory) -> Embedder:
+    """The packaged default model, with an embedding cache shared by the whole session."""
+    cache = tmp_path_factory.mktemp("embcache") / "embeddings.sqlite"
+    return Embedder("default", cache_path=cache)
+
+
+def make_config(data_dir: Path, faq_dir: Path, docs_dir: Path | None):
+    config = load_config(None)
+    config.data_dir = data_dir
+    config.faq_dir = faq_dir
+    config.docs_dir = docs_dir
+    config.trained_model = None
+    config.database = data_dir / "pixbot.sqlite"
+    return config
+
+
+@pytest.fixture
+def sample_sources(tmp_path) -> tuple[Path, Path]:
+    """A writable copy of the small test FAQ and docs."""
+    faq = tmp_path / "faq"
+    docs = tmp_path / "docs"
+    shutil.copytree(FIXTURES / "faq", faq)
+    shutil.copytree(FIXTURES / "docs", docs)
+    return faq, docs
+
+
+@pytest.fixture
+def sample_engine(tmp_path, sample_sources, embedder) -> Engine:
+    faq, docs = sample_sources
+    engine = Engine(make_config(tmp_path / "data", faq, docs), embedder=embedder)
+    engine.load()
+    return engine
+
+
+@pytest.fixture(scope="session")
+def bundled_engine(tmp_path_factory, embedder) -> Engine:
+    """The engine over the bundled FAQ and documentation (as shipped), default parameters."""
+    data = tmp_path_factory.mktemp("bundled")
+    config = make_config(data, ROOT / "faq", ROOT / "knowledge")
+    config.search = load_config(ROOT / "config.example.yaml").search
+    engine = Engine(config, embedder=embedder)
+    engine.load()
+    return engine
+
+
+@pytest.fixture
+def storage(tmp_path) -> Storage:
+    db = Storage(tmp_path / "state.sqlite")
+    yield db
+    db.close()

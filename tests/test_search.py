@@ -1,0 +1,74 @@
+from pathlib import Path
+
+import pytest
+
+from bot.config import load_config
+from bot.search import Result, Searcher, SearchParams
+from bot.sources import Item
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def fake(score: float, n: int = 0) -> Result:
+    return Result(Item(id=f"i{n}", kind="faq", title="t", body="b", phrasings=("t",)), score, score, score)
+
+
+@pytest.fixture
+def searcher():
+    return Searcher(index=None, embedder=None,
+                    params=SearchParams(answer_threshold=0.7, suggest_threshold=0.5, margin=0.05))
+
+
+def test_decision_answer_needs_threshold_and_margin(searcher):
+    assert searcher.decide([fake(0.8, 1), fake(0.6, 2)]) == "answer"
+    assert searcher.decide([fake(0.8, 1), fake(0.78, 2)]) == "suggest"  # too close to the runner-up
+    assert searcher.decide([fake(0.69, 1)]) == "suggest"
+    assert searcher.decide([fake(0.49, 1)]) == "none"
+    assert searcher.decide([]) == "none"
+
+
+def test_score_scale_is_pinned(sample_engine):
+    """Scores live on a 0..~1 scale where an exact FAQ question scores about 1.0.
+
+    The configured thresholds are on this scale: a threshold written for another scale (raw BM25,
+    distances, percentages) would make every question 'none' or every question 'answer'."""
+    exact = sample_engine.ask("Comment vérifier un certificat Pix ?")
+    best = exact.best
+    assert best.id == "verify-certificate"
+    assert 0.97 <= best.dense <= 1.0001
+    assert 0.95 <= best.lexical <= 1.0
+    assert 0.95 <= best.score <= 1.05
+    unrelated = sample_engine.ask("Où acheter du pain à Brest demain ?")
+    assert unrelated.best.lexical == 0.0
+    assert -1.0 <= unrelated.best.score < 0.5
+    shipped = load_config(ROOT / "config.example.yaml").search
+    assert 0.3 <= shipped.suggest_threshold <= shipped.answer_threshold <= 1.0
+    assert abs(shipped.w_dense + shipped.w_lexical - 1.0) < 1e-6
+
+
+def test_results_are_ranked_and_deduplicated_by_id(sample_engine):
+    outcome = sample_engine.ask("le surveillant n'a pas le mot de passe")
+    ids = [r.id for r in outcome.results]
+    assert ids[0] == "session-password"
+    assert len(ids) == len(set(ids))
+    assert [r.score for r in outcome.results] == sorted((r.score for r in outcome.results), reverse=True)
+    assert len(outcome.results) >= 3
+
+
+def test_typos_missing_accents_and_chat_spelling_still_find_the_entry(sample_engine):
+    assert sample_engine.ask("exporter les resultas de la campagne en csv").best.id == "export-results"
+    assert sample_engine.ask("tiers tps pour un etudiant handicapé").best.id == "extra-time"
+    assert sample_engine.ask("mdp session surveillant").best.id == "session-password"
+
+
+def test_documentation_passage_is_found_with_page_and_section_title(sample_engine):
+    outcome = sample_engine.ask("un candidat a fermé son navigateur, peut-il reprendre ?")
+    best = outcome.best
+    assert best.id == "guides/surveillance.md#un-candidat-a-ferme-sa-fenetre"
+    assert best.item.kind == "doc"
+    assert best.item.title == "Guide du surveillant › Un candidat a fermé sa fenêtre"
+
+
+def test_confident_answer_and_no_answer(sample_engine):
+    assert sample_engine.ask("Comment inviter un collègue dans Pix Orga ?").decision == "answer"
+    assert sample_engine.ask("Où se gare-t-on sur le campus le samedi ?").decision == "none"

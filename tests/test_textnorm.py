@@ -1,0 +1,25 @@
+from bot import textnorm
+
+
+def test_accents_case_and_plurals_meet_on_one_token():
+    assert textnorm.tokens("Résultats") == textnorm.tokens("resultat") == textnorm.tokens("RÉSULTAT")
+
+
+def test_chat_abbreviations_are_expanded():
+    assert textnorm.tokens("mdp certif") == textnorm.tokens("mot de passe certification")
+    assert "pix orga" in textnorm.normalize_for_embedding("accès orga svp")
+    assert "svp" not in textnorm.normalize_for_embedding("accès orga svp")
+
+
+def test_stop_words_and_greetings_are_dropped():
+    assert textnorm.tokens("Bonjour, où est donc le code ?") == textnorm.tokens("code")
+
+
+def test_elisions_are_removed():
+    assert textnorm.tokens("l'étudiant") == textnorm.tokens("étudiant")
+    assert textnorm.tokens("d'inscription") == textnorm.tokens("inscription")
+
+
+def test_slugify_matches_the_passage_id_rule():
+    assert textnorm.slugify("Un candidat a fermé sa fenêtre ?") == "un-candidat-a-ferme-sa-fenetre"
+    assert textnorm.slugify("L'écran « Test terminé ! »") == "l-ecran-test-termine"
