@@ -166,18 +166,28 @@ class Brain:
         return None, "", None
 
     # -- entry points ---------------------------------------------------------------------------
-    def handle(self, msg: Incoming) -> list[Reply]:
-        """Process one incoming message or reaction; never raises."""
-        if msg.event_id and not self.storage.claim_event(msg.event_id):
+    def handle(self, msg: Incoming, persist: Callable[[list[Reply]], None] | None = None) -> list[Reply]:
+        """Process one incoming message or reaction; never raises.
+
+        The event is marked as handled in the same database transaction in which ``persist``
+        (the adapter's outbox writer) records the replies: a crash before that commit means the
+        event is handled again at restart, a crash after it means the replies are sent from the
+        outbox. Either way the message is answered exactly once.
+        """
+        if msg.event_id and self.storage.is_processed(msg.event_id):
             return []  # already handled (redelivery after a restart)
         try:
-            if msg.reaction_to:
-                return self._handle_reaction(msg)
-            return self._handle_text(msg)
+            replies = self._handle_reaction(msg) if msg.reaction_to else self._handle_text(msg)
         except Exception as exc:  # a bug must not silence the bot
             log.exception("error while handling %s", msg.event_id)
             self.errors.append(f"{type(exc).__name__}: {exc}")
-            return [self._reply(msg, strings.INTERNAL_ERROR, kind="error")]
+            replies = [self._reply(msg, strings.INTERNAL_ERROR, kind="error")]
+        with self.storage.transaction():
+            if msg.event_id and not self.storage.claim_event(msg.event_id):
+                return []
+            if persist is not None:
+                persist(replies)
+        return replies
 
     def sent(self, reply: Reply, event_id: str) -> None:
         """The adapter tells which platform id a reply got (for reactions on it)."""

@@ -219,10 +219,28 @@ def cmd_run(args) -> int:
         log.info("no Matrix homeserver configured: starting the terminal chat")
         return cmd_chat(args)
     import asyncio
+    import signal
 
-    from .matrix_bot import main as matrix_main
+    from .brain import Brain
+    from .matrix_bot import run_matrix
+    from .storage import Storage
 
-    return asyncio.run(matrix_main(config, _load_engine(args, config)))
+    engine = _load_engine(args, config)
+    storage = Storage(config.database)
+    brain = Brain(engine, storage, correspondents=config.correspondents, command_prefix=config.matrix.command_prefix)
+
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await run_matrix(config, brain, storage, stop)
+
+    try:
+        asyncio.run(main())
+    finally:
+        storage.close()
+    return 0
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -443,17 +443,23 @@ class MatrixBot:
         await self._handle(msg, room)
 
     async def _handle(self, msg: Incoming, room: MatrixRoom) -> None:
-        work = asyncio.ensure_future(asyncio.to_thread(self.brain.handle, msg))
+        rows: list[dict] = []
+
+        def persist(replies: list[Reply]) -> None:  # runs inside the brain's claim transaction
+            rows.extend(self._outbox_row(r.room, "m.room.message", reply_content(r, self.mc.threads, not msg.is_direct),
+                                         dataclasses.asdict(r)) for r in replies)
+
+        work = asyncio.ensure_future(asyncio.to_thread(self.brain.handle, msg, persist))
         try:
-            replies = await asyncio.shield(work)
+            await asyncio.shield(work)
         except asyncio.CancelledError:
-            # stopping while the brain works: the event is already claimed, so its replies must
-            # reach the outbox (sent at the next start) before we let the cancellation through
-            for reply in await work:
-                self.send_reply(reply, mention=not msg.is_direct)
+            # stopping while the brain works: once it commits, the replies are in the outbox
+            # and go out at the next start
+            await work
             raise
-        for reply in replies:
-            self.send_reply(reply, mention=not msg.is_direct)
+        for row in rows:
+            self._jobs.append(row)
+        self._wake.set()
 
     async def _undecryptable(self, room: MatrixRoom, event: MegolmEvent, content: dict) -> None:
         if not self.storage.claim_event("undecryptable:" + event.event_id):
@@ -477,11 +483,15 @@ class MatrixBot:
         content = reply_content(reply, self.mc.threads, mention)
         self._enqueue(reply.room, "m.room.message", content, dataclasses.asdict(reply))
 
-    def _enqueue(self, room: str, event_type: str, content: dict, reply: dict | None, front: bool = False) -> None:
+    def _outbox_row(self, room: str, event_type: str, content: dict, reply: dict | None) -> dict:
+        """Write one outgoing event to the outbox with its transaction id; return the row."""
         txn = uuid.uuid4().hex
         payload = {"type": event_type, "content": content, "reply": reply}
         row_id = self.storage.enqueue(room, payload, txn)
-        row = {"id": row_id, "txn_id": txn, "room": room, "payload": payload}
+        return {"id": row_id, "txn_id": txn, "room": room, "payload": payload}
+
+    def _enqueue(self, room: str, event_type: str, content: dict, reply: dict | None, front: bool = False) -> None:
+        row = self._outbox_row(room, event_type, content, reply)
         if front:
             self._jobs.appendleft(row)
         else:

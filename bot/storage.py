@@ -87,6 +87,9 @@ class Storage:
             self.db.execute("INSERT OR REPLACE INTO kv (key, value) VALUES (?, ?)", (key, value))
 
     # -- processed events -----------------------------------------------------------------------
+    def is_processed(self, event_id: str) -> bool:
+        return self.db.execute("SELECT 1 FROM processed_events WHERE event_id = ?", (event_id,)).fetchone() is not None
+
     def claim_event(self, event_id: str) -> bool:
         """True the first time an incoming event id is seen, False afterwards."""
         with self.lock:
