@@ -83,6 +83,16 @@ class Brain:
         self.errors: deque[str] = deque(maxlen=5)
         self.rooms_count: Callable[[], int] = lambda: 1
         self.commands: dict[str, Command] = {}
+        # Extension points for feature modules (tickets, news):
+        # - interceptors see every text message first (even unaddressed ones in group rooms) and
+        #   may return replies to take it over, or None to let the brain go on;
+        # - sent_hooks learn the platform id of each reply the adapter sent;
+        # - outlet is set by the adapter: it delivers replies the brain emits on its own
+        #   (scheduled digests, relays); it is called inside a storage transaction and must only
+        #   record them (e.g. in the outbox), not block on the network.
+        self.interceptors: list[Callable[[Incoming], list[Reply] | None]] = []
+        self.sent_hooks: list[Callable[[Reply, str], None]] = []
+        self.outlet: Callable[[list[Reply]], None] | None = None
         self._register_builtin()
 
     # -- commands -------------------------------------------------------------------------------
@@ -193,6 +203,22 @@ class Brain:
         """The adapter tells which platform id a reply got (for reactions on it)."""
         if reply.kind in ("answer", "suggest") and event_id:
             self.storage.remember_message(event_id, reply.room, reply.thread, reply.asker, reply.kind, reply.payload)
+        for hook in self.sent_hooks:
+            hook(reply, event_id)
+
+    def emit(self, replies: list[Reply], record: Callable[[], None] | None = None) -> bool:
+        """Deliver replies the brain sends on its own (not in answer to a message).
+
+        ``record`` (e.g. "mark this digest as delivered") runs in the same transaction as the
+        outlet, so a crash cannot deliver without recording or record without delivering.
+        Returns False when no adapter is connected."""
+        if self.outlet is None:
+            return False
+        with self.storage.transaction():
+            if record is not None:
+                record()
+            self.outlet(replies)
+        return True
 
     # -- internals ------------------------------------------------------------------------------
     def _reply(self, msg: Incoming, text: str, kind: str = "info", **kw) -> Reply:
@@ -201,6 +227,10 @@ class Brain:
                      asker=msg.sender, **kw)
 
     def _handle_text(self, msg: Incoming) -> list[Reply]:
+        for intercept in self.interceptors:
+            taken = intercept(msg)
+            if taken is not None:
+                return taken
         if not msg.is_direct and not msg.addressed and not msg.text.strip().lower().startswith(self.prefix.lower()):
             return []
         text = msg.text.strip()

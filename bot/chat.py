@@ -6,7 +6,8 @@ import getpass
 import sys
 
 from . import strings
-from .brain import Brain, Incoming
+from .app import App
+from .brain import Incoming
 from .config import Config
 from .storage import Storage
 
@@ -18,11 +19,14 @@ def run_chat(config: Config, engine, stdin=None, stdout=None) -> int:
     stdout = stdout or sys.stdout
     storage = Storage(config.database)
     user = f"@{getpass.getuser()}:terminal"
-    # at the keyboard of the bot's machine you are trusted as a correspondent
-    brain = Brain(engine, storage, correspondents=[*config.correspondents, user])
+    app = App(config, engine, storage)
+    brain = app.brain
+    brain.correspondents.add(user)  # at the keyboard of the bot's machine you are a correspondent
+    brain.outlet = lambda replies: [print(f"\npixbot> {r.text}", file=stdout, flush=True) for r in replies]
     interactive = stdin.isatty()
     print(strings.CHAT_WELCOME, file=stdout, flush=True)
     counter = 0
+    app.start()
     try:
         while True:
             if interactive:
@@ -38,6 +42,7 @@ def run_chat(config: Config, engine, stdin=None, stdout=None) -> int:
                 brain.sent(reply, f"terminal-{counter}")
                 print(f"\npixbot> {reply.text}", file=stdout, flush=True)
     finally:
+        app.stop()
         print(strings.CHAT_BYE, file=stdout, flush=True)
         storage.close()
     return 0

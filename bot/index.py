@@ -31,7 +31,7 @@ from .sources import Item, LoadResult, SourceError, load_sources
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4  # bump whenever build_units() or the stored layout changes
 # unit kinds: "q" = a question-like text (FAQ question/variant, passage heading path),
 #             "a" = a body text (FAQ question + answer, passage title + text)
 
@@ -67,7 +67,7 @@ def build_units(items: list[Item]) -> list[Unit]:
     for i, item in enumerate(items):
         if item.kind == "faq":
             units.extend(Unit(i, "q", p) for p in item.phrasings)
-            units.append(Unit(i, "a", f"{item.title} {_plain(item.body)}"))
+            units.append(Unit(i, "a", f"{' '.join(item.phrasings)} {_plain(item.body)}"))
         else:
             units.append(Unit(i, "q", item.title.replace(" › ", ". ")))
             units.append(Unit(i, "a", f"{item.title.replace(' › ', '. ')}. {_plain(item.body)}"))

@@ -205,11 +205,20 @@ class MatrixBot:
         self._names = [self.user_id, display or "", localpart]
         for row in self.storage.pending_outbox():  # replies a crash left unsent
             self._jobs.append(row)
+        loop = asyncio.get_running_loop()
+
+        def outlet(replies: list[Reply]) -> None:  # replies the brain emits on its own (any thread)
+            rows = [self._outbox_row(r.room, "m.room.message", reply_content(r, self.mc.threads, False),
+                                     dataclasses.asdict(r)) for r in replies]
+            loop.call_soon_threadsafe(self._push_rows, rows)
+
+        self.brain.outlet = outlet
         self._tasks = [asyncio.create_task(self._worker(), name="matrix-sender"),
                        asyncio.create_task(self._sync_loop(), name="matrix-sync")]
 
     async def stop(self) -> None:
         self._stopping.set()
+        self.brain.outlet = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -457,9 +466,7 @@ class MatrixBot:
             # and go out at the next start
             await work
             raise
-        for row in rows:
-            self._jobs.append(row)
-        self._wake.set()
+        self._push_rows(rows)
 
     async def _undecryptable(self, room: MatrixRoom, event: MegolmEvent, content: dict) -> None:
         if not self.storage.claim_event("undecryptable:" + event.event_id):
@@ -496,6 +503,10 @@ class MatrixBot:
             self._jobs.appendleft(row)
         else:
             self._jobs.append(row)
+        self._wake.set()
+
+    def _push_rows(self, rows: list[dict]) -> None:
+        self._jobs.extend(rows)
         self._wake.set()
 
     def call(self, name: str, factory: Callable[[], Awaitable[Any]]) -> asyncio.Future:

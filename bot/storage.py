@@ -71,6 +71,26 @@ class Storage:
                     raise
             return len(MIGRATIONS)
 
+    def migrate_module(self, module: str, migrations: list[str]) -> int:
+        """Versioned migrations owned by a feature module (tickets, news...): each module keeps
+        its own schema version in ``schema_versions`` so modules can evolve independently."""
+        with self.lock:
+            self.db.execute("CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)")
+            row = self.db.execute("SELECT version FROM schema_versions WHERE module = ?", (module,)).fetchone()
+            version = row[0] if row else 0
+            for number, script in enumerate(migrations[version:], start=version + 1):
+                self.db.execute("BEGIN")
+                try:
+                    for statement in filter(str.strip, script.split(";")):
+                        self.db.execute(statement)
+                    self.db.execute("INSERT OR REPLACE INTO schema_versions (module, version) VALUES (?, ?)",
+                                    (module, number))
+                    self.db.execute("COMMIT")
+                except Exception:
+                    self.db.execute("ROLLBACK")
+                    raise
+            return len(migrations)
+
     def transaction(self):
         return _Transaction(self)
 

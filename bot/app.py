@@ -1,0 +1,46 @@
+"""Assembles the bot: engine + storage + brain + feature modules + scheduler.
+
+Every front end (terminal chat, Matrix) builds its brain here, so they all run the same
+features. A feature module exposes ``install(app)``: it registers its commands on
+``app.brain`` (decorator with help text and access guard), its interceptors and hooks, its
+storage migrations (``storage.migrate_module``) and its scheduled jobs on ``app.scheduler``.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+from .brain import Brain
+from .config import Config
+from .storage import Storage
+
+log = logging.getLogger(__name__)
+
+
+class App:
+    def __init__(self, config: Config, engine, storage: Storage, features: list | None = None):
+        self.config = config
+        self.engine = engine
+        self.storage = storage
+        self.brain = Brain(engine, storage, correspondents=config.correspondents,
+                           command_prefix=config.matrix.command_prefix)
+        self.scheduler = BackgroundScheduler(timezone=config.timezone,
+                                             job_defaults={"coalesce": True, "misfire_grace_time": 3600,
+                                                           "max_instances": 1})
+        for install in (default_features() if features is None else features):
+            install(self)
+
+    def start(self) -> None:
+        if self.scheduler.get_jobs() and not self.scheduler.running:
+            self.scheduler.start()
+
+    def stop(self) -> None:
+        if self.scheduler.running:
+            self.scheduler.shutdown(wait=False)
+
+
+def default_features() -> list:
+    """The feature modules every front end gets."""
+    return []
