@@ -11,13 +11,19 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
+# The embedding model fine-tuned on our FAQ and documentation (`pixbot train`, a few minutes
+# on 2 cores, once). Delete the folder, or run `pixbot train`, to train again.
+MODEL := data/models/pixbot-minilm/config.json
+$(MODEL): | $(VENV)/.installed
+	$(VENV)/bin/pixbot $(if $(CONFIG),--config $(CONFIG),) train
+
 .PHONY: install run test eval bench
 install: $(VENV)/.installed
 
-run: $(VENV)/.installed
-	$(VENV)/bin/pixbot run $(if $(CONFIG),--config $(CONFIG),)
+run: $(VENV)/.installed $(MODEL)
+	$(VENV)/bin/pixbot $(if $(CONFIG),--config $(CONFIG),) run
 
-test: $(VENV)/.installed
+test: $(VENV)/.installed $(MODEL)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 eval: $(VENV)/.installed

@@ -43,4 +43,8 @@ class App:
 
 def default_features() -> list:
     """The feature modules every front end gets."""
-    return []
+    from . import news
+    from . import tickets
+
+    return [news.install,
+            tickets.install]

@@ -44,6 +44,7 @@ class Incoming:
     addressed: bool = False  # group room: the bot was mentioned (adapter strips the mention)
     sender_name: str | None = None
     reaction_to: str | None = None  # for a reaction: the event reacted to; ``text`` is the key
+    sender_is_moderator: bool = False  # group room: the sender may moderate it (Matrix power level >= 50)
 
 
 @dataclass
@@ -93,6 +94,9 @@ class Brain:
         self.interceptors: list[Callable[[Incoming], list[Reply] | None]] = []
         self.sent_hooks: list[Callable[[Reply, str], None]] = []
         self.outlet: Callable[[list[Reply]], None] | None = None
+        # - redactor is set by an adapter that can take back a message it sent (room, event id,
+        #   reason); callable from any thread, it only queues the redaction
+        self.redactor: Callable[[str, str, str | None], None] | None = None
         self._register_builtin()
 
     # -- commands -------------------------------------------------------------------------------

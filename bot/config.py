@@ -54,6 +54,15 @@ class NewsConfig:
     daily_time: str = "08:30"  # HH:MM, in `timezone`
     weekly_day: str = "mon"  # day of the weekly digest (mon..sun)
     nothing_new_notice: bool = False  # send "rien de neuf" when a digest would be empty
+    topics: dict[str, list[str]] = field(default_factory=dict)  # topic -> keywords (and category names)
+    fetch_timeout: float = 20.0  # seconds for one feed (connection and whole download)
+    max_bytes: int = 2_000_000  # a bigger feed is refused
+    fetch_interval_minutes: int = 30  # how often sources are fetched between digests
+    retry_max_minutes: int = 360  # cap of the backoff on a failing source
+    max_items: int = 20  # items per digest at most (the rest waits for the next one)
+    max_age_days: int = 30  # items published longer ago are never sent as news
+    backlog_days: int = 7  # a new subscriber's first digest includes items seen this recently
+    latest_count: int = 5  # items shown by `actus`
 
 
 @dataclass
@@ -108,6 +117,12 @@ def _typed(section: str, key: str, value, kind):
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
             raise ConfigError(f"{section}.{key} must be a list of strings")
         return value
+    if kind is dict:
+        if not isinstance(value, dict) or not all(
+                isinstance(k, str) and isinstance(v, list) and all(isinstance(x, str) for x in v)
+                for k, v in value.items()):
+            raise ConfigError(f"{section}.{key} must map names to lists of strings")
+        return value
     if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
         raise ConfigError(f"{section}.{key} must be of type {kind.__name__}, got {value!r}")
     return value
@@ -117,13 +132,27 @@ def _fill(section: str, target, data: dict) -> None:
     kinds = {f.name: f.type for f in dataclasses.fields(target)}
     _check_keys(section, data, set(kinds))
     for key, value in data.items():
-        kind = {"float": float, "int": int, "bool": bool, "str": str, "list[str]": list}.get(
+        kind = {"float": float, "int": int, "bool": bool, "str": str, "list[str]": list,
+                 "dict[str, list[str]]": dict}.get(
             str(kinds[key]).replace("str | None", "str"), str
         )
         if value is None and "None" in str(kinds[key]):
             setattr(target, key, None)
             continue
         setattr(target, key, _typed(section, key, value, kind))
+
+
+def _check_news(news: NewsConfig) -> None:
+    import re
+
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", news.daily_time):
+        raise ConfigError(f"news.daily_time must be HH:MM, got {news.daily_time!r}")
+    if news.weekly_day not in ("mon", "tue", "wed", "thu", "fri", "sat", "sun"):
+        raise ConfigError(f"news.weekly_day must be one of mon..sun, got {news.weekly_day!r}")
+    for key in ("fetch_timeout", "max_bytes", "fetch_interval_minutes", "retry_max_minutes", "max_items",
+                "latest_count"):
+        if getattr(news, key) <= 0:
+            raise ConfigError(f"news.{key} must be positive")
 
 
 def load_config(path: Path | None = None) -> Config:
@@ -174,6 +203,7 @@ def load_config(path: Path | None = None) -> Config:
     _fill("tickets", tickets, data.get("tickets") or {})
     news = NewsConfig()
     _fill("news", news, data.get("news") or {})
+    _check_news(news)
     timezone = str(data.get("timezone", "Europe/Paris"))
     try:
         from zoneinfo import ZoneInfo

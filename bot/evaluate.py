@@ -86,6 +86,7 @@ def metrics(results: list[CaseResult]) -> dict:
         "answered_precision": len(answered_right) / len(answered) if answered else 1.0,
         "null_not_answered": sum(1 for r in nulls if r.outcome.decision != "answer") / max(len(nulls), 1),
         "null_none": sum(1 for r in nulls if r.outcome.decision == "none") / max(len(nulls), 1),
+        "scope_none": sum(1 for r in scope if r.outcome.decision == "none") / n,
         "latency_p50_ms": float(np.percentile(latencies, 50)),
         "latency_p95_ms": float(np.percentile(latencies, 95)),
     }
@@ -99,10 +100,22 @@ def evaluate(searcher: Searcher, cases: list[Case]) -> tuple[dict, list[CaseResu
 # --- calibration ---------------------------------------------------------------------------------
 
 def _objective(m: dict) -> float:
-    """What calibration maximises: correct answers, with wrong answers costing much more."""
-    wrong_rate = 1.0 - m["answered_precision"]
-    return (m["top1"] + 0.5 * m["answered_correct"] + 0.5 * m["null_not_answered"]
-            - 4.0 * wrong_rate + 0.2 * m["mrr"])
+    """What calibration maximises: the value of the bot's replies to a staff member.
+
+    A right answer is worth 1, a wrong one costs 4 (a confident wrong answer about an exam is
+    the worst outcome); suggestions holding the right entry are worth 0.4 (one more click), a
+    plain "no answer" to an out-of-scope question 0.5, to an in-scope one -0.2.
+    Expressed per case so it does not depend on the size of the set.
+    """
+    n_scope, n_null = max(m["in_scope"], 1), max(m["null_cases"], 1)
+    scope_share = n_scope / (n_scope + n_null)
+    answered = m["answered_correct"] * n_scope
+    precision = m["answered_precision"]
+    wrong = answered / precision - answered if precision > 0 else 0.0
+    wrong += (1 - m["null_not_answered"]) * n_null
+    value = (answered - 4 * wrong + 0.4 * m["suggested_with_right_choice"] * n_scope
+             + 0.5 * m["null_none"] * n_null - 0.2 * m.get("scope_none", 0.0) * n_scope)
+    return value / (n_scope + n_null) + 0.01 * m["mrr"] * scope_share
 
 
 def calibrate(searcher: Searcher, cases: list[Case], progress=None) -> tuple[SearchParams, dict]:
@@ -135,7 +148,7 @@ def calibrate(searcher: Searcher, cases: list[Case], progress=None) -> tuple[Sea
     # thresholds: reuse the ranked results, only the decision changes
     best_t = None
     for answer_t in np.arange(0.40, 1.01, 0.02):
-        for margin in (0.0, 0.01, 0.02, 0.03, 0.05, 0.08):
+        for margin in (0.0, 0.03, 0.06, 0.1, 0.15, 0.2, 0.25, 0.3):
             for suggest_t in np.arange(0.30, answer_t + 0.001, 0.04):
                 trial = replace(params, answer_threshold=round(float(answer_t), 3),
                                 suggest_threshold=round(float(suggest_t), 3), margin=margin)

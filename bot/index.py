@@ -31,7 +31,7 @@ from .sources import Item, LoadResult, SourceError, load_sources
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 4  # bump whenever build_units() or the stored layout changes
+FORMAT_VERSION = 5  # bump whenever build_units() or the stored layout changes
 # unit kinds: "q" = a question-like text (FAQ question/variant, passage heading path),
 #             "a" = a body text (FAQ question + answer, passage title + text)
 

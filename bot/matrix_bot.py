@@ -40,6 +40,7 @@ from nio import (
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
+    RoomCreateEvent,
     RoomMemberEvent,
     RoomMessageText,
     RoomSendResponse,
@@ -112,6 +113,15 @@ def find_mention(body: str, names: list[str]) -> tuple[bool, str]:
     return found, re.sub(r"[ \t]+", " ", text).strip()
 
 
+def is_moderator(room: MatrixRoom, user_id: str, creators: set[str]) -> bool:
+    """Power level >= 50; from room version 12 the room's creators are above every power level and
+    are not listed in m.room.power_levels (MSC4289)."""
+    if room.power_levels.get_user_level(user_id) >= 50:
+        return True
+    version = str(room.room_version or "1")
+    return user_id in creators and version.isdigit() and int(version) >= 12
+
+
 def thread_root(content: dict) -> str | None:
     rel = content.get("m.relates_to") or {}
     return rel.get("event_id") if rel.get("rel_type") == "m.thread" else None
@@ -130,7 +140,10 @@ def reply_content(reply: Reply, threads: bool, mention: bool = False) -> dict:
                                    "m.in_reply_to": {"event_id": target}}
     elif target:
         content["m.relates_to"] = {"m.in_reply_to": {"event_id": target}}
-    if mention and reply.asker:
+    mentions = (reply.payload or {}).get("mentions")
+    if mentions:  # e.g. a ticket announcement mentions the correspondents
+        content["m.mentions"] = {"user_ids": sorted(set(mentions))}
+    elif mention and reply.asker:
         content["m.mentions"] = {"user_ids": [reply.asker]}
     return content
 
@@ -177,11 +190,13 @@ class MatrixBot:
         self._wake = asyncio.Event()
         self._last_call = 0.0
         self._tasks: list[asyncio.Task] = []
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = asyncio.Event()
         self._pending_invites: set[str] = set()
         self._leaving: set[str] = set()
         self._direct: set[str] = set(json.loads(storage.get(KV_DIRECT, "[]")))
         self._names: list[str] = []
+        self._creators: dict[str, set[str]] = {}  # room -> creators (seen in its m.room.create)
         self.synced = asyncio.Event()  # set after the first sync was processed
         self.brain.rooms_count = lambda: len(self.client.rooms) if self.client else 0
 
@@ -205,7 +220,7 @@ class MatrixBot:
         self._names = [self.user_id, display or "", localpart]
         for row in self.storage.pending_outbox():  # replies a crash left unsent
             self._jobs.append(row)
-        loop = asyncio.get_running_loop()
+        loop = self._loop = asyncio.get_running_loop()
 
         def outlet(replies: list[Reply]) -> None:  # replies the brain emits on its own (any thread)
             rows = [self._outbox_row(r.room, "m.room.message", reply_content(r, self.mc.threads, False),
@@ -213,12 +228,14 @@ class MatrixBot:
             loop.call_soon_threadsafe(self._push_rows, rows)
 
         self.brain.outlet = outlet
+        self.brain.redactor = self.redact
         self._tasks = [asyncio.create_task(self._worker(), name="matrix-sender"),
                        asyncio.create_task(self._sync_loop(), name="matrix-sync")]
 
     async def stop(self) -> None:
         self._stopping.set()
         self.brain.outlet = None
+        self.brain.redactor = None
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
@@ -363,6 +380,10 @@ class MatrixBot:
                 continue
             someone_left = False
             events = info.timeline.events
+            for event in [*info.state, *events]:  # nio does not keep the creators (room version 12)
+                if isinstance(event, RoomCreateEvent):
+                    content = (event.source.get("content") or {})
+                    self._creators[room_id] = {event.sender, *(content.get("additional_creators") or [])}
             for i, event in enumerate(events):  # newly joined: what came before our join is history
                 if (isinstance(event, RoomMemberEvent) and event.state_key == self.user_id
                         and event.membership == "join" and event.prev_membership != "join"):
@@ -448,7 +469,8 @@ class MatrixBot:
             addressed = addressed or self.user_id in mentioned_ids
         msg = Incoming(sender=event.sender, room=room.room_id, text=body, event_id=event.event_id,
                        thread=thread_root(content), is_direct=direct, addressed=addressed,
-                       sender_name=room.user_name(event.sender))
+                       sender_name=room.user_name(event.sender),
+                       sender_is_moderator=is_moderator(room, event.sender, self._creators.get(room.room_id, set())))
         await self._handle(msg, room)
 
     async def _handle(self, msg: Incoming, room: MatrixRoom) -> None:
@@ -489,6 +511,12 @@ class MatrixBot:
         """Record the reply in the outbox (with its transaction id), then queue it."""
         content = reply_content(reply, self.mc.threads, mention)
         self._enqueue(reply.room, "m.room.message", content, dataclasses.asdict(reply))
+
+    def redact(self, room: str, event_id: str, reason: str | None = None) -> None:
+        """Take back a message the bot sent (brain.redactor); callable from any thread: the
+        redaction is queued behind the same pacing as messages."""
+        self._loop.call_soon_threadsafe(
+            lambda: self.call("redact", lambda: self.client.room_redact(room, event_id, reason)))
 
     def _outbox_row(self, room: str, event_type: str, content: dict, reply: dict | None) -> dict:
         """Write one outgoing event to the outbox with its transaction id; return the row."""

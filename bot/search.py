@@ -8,7 +8,8 @@ Scoring (all parts on fixed scales, so thresholds mean the same for every query)
   body unit weighted by ``body_lexical``;
 * score = w_dense * dense + w_lexical * min(lexical, 1) + (doc_bias for documentation passages).
 
-The decision uses two thresholds and a margin between the best item and the runner-up; all
+The decision uses two thresholds and a margin between the best item and the runner-up (the
+margin required shrinks linearly to zero as the best score nears 1.0, an exact match); all
 values come from calibration on the tuning half of the evaluation set (``pixbot eval
 --calibrate``) and live in the config (``search:`` section).
 """
@@ -28,14 +29,14 @@ from .textnorm import normalize_for_embedding
 
 @dataclass
 class SearchParams:
-    w_dense: float = 0.55
-    w_lexical: float = 0.45
-    body_offset: float = 0.08
-    body_lexical: float = 0.7
-    doc_bias: float = -0.03
-    answer_threshold: float = 0.62
-    suggest_threshold: float = 0.42
-    margin: float = 0.04
+    w_dense: float = 0.5
+    w_lexical: float = 0.5
+    body_offset: float = 0.0
+    body_lexical: float = 0.9
+    doc_bias: float = -0.08
+    answer_threshold: float = 0.68
+    suggest_threshold: float = 0.38
+    margin: float = 0.3
     max_suggestions: int = 3
     candidates: int = 256
 
@@ -141,7 +142,10 @@ class Searcher:
             return "none"
         top = results[0].score
         second = results[1].score if len(results) > 1 else -1.0
-        if top >= p.answer_threshold and top - second >= p.margin:
+        # the margin required over the runner-up shrinks as the best score nears an exact
+        # match (1.0): full `margin` at the answer threshold, none at 1.0
+        required = p.margin * max(0.0, 1.0 - top) / max(1e-6, 1.0 - p.answer_threshold)
+        if top >= p.answer_threshold and top - second >= required:
             return "answer"
         if top >= p.suggest_threshold:
             return "suggest"

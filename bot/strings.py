@@ -42,6 +42,8 @@ INDEX_EMBEDDED = "Textes encodés : {new} nouveaux, {cached} repris du cache."
 # --- Answers ---
 
 ANSWER_SOURCE = "Source : {source}"
+ANSWER_SOURCE_LOCAL_FAQ = "Source : FAQ Pix de l'université"
+ANSWER_SOURCE_LOCAL_DOC = "Source : documentation Pix de l'université, « {title} »"
 ANSWER_FROM_DOC = "Extrait de « {title} »"
 ANSWER_FOOTER = "Cette réponse vous a-t-elle aidé ? Réagissez avec 👍 ou 👎."
 SUGGEST_INTRO = "Je ne suis pas certain d'avoir compris. Vouliez-vous dire :"
@@ -77,6 +79,10 @@ def answer_text(title: str, body: str, kind: str, source: str | None, footer: bo
     parts = [f"**{title}**" if kind == "faq" else f"*{ANSWER_FROM_DOC.format(title=title)}*", "", body.strip()]
     if source:
         parts += ["", ANSWER_SOURCE.format(source=source)]
+    elif kind == "faq":
+        parts += ["", ANSWER_SOURCE_LOCAL_FAQ]
+    else:
+        parts += ["", ANSWER_SOURCE_LOCAL_DOC.format(title=title)]
     if footer:
         parts += ["", ANSWER_FOOTER]
     return "\n".join(parts)
@@ -142,3 +148,342 @@ MATRIX_CANNOT_DECRYPT = (
     "pour le déchiffrer. Pouvez-vous vérifier ma session (l'appareil du bot Pix) ou partager "
     "à nouveau les clés du salon, puis renvoyer votre message ?"
 )
+
+# --- News ---
+
+HELP_CMD_NEWS_SUBSCRIBE = (
+    "vous abonne aux actualités Pix (en message direct ; dans un salon, l'abonne si vous le modérez), "
+    "pour les thèmes choisis ou tous, chaque jour ou chaque semaine (« hebdo »)"
+)
+HELP_CMD_NEWS_UNSUBSCRIBE = "retire des thèmes de votre abonnement, ou l'arrête sans thème précisé"
+HELP_CMD_NEWS_SUBSCRIPTIONS = "montre votre abonnement aux actualités (ou celui du salon) et les thèmes disponibles"
+HELP_CMD_NEWS_LATEST = "affiche les dernières actualités Pix, éventuellement d'un thème"
+HELP_CMD_NEWS_SOURCES = "état des sources d'actualités (flux en échec, prochain essai)"
+HELP_CMD_NEWS_ANNOUNCE = "prépare une annonce aux abonnés (thèmes choisis ou tous), envoyée après confirmation"
+HELP_CMD_NEWS_RECALL = "retire les messages d'une annonce envoyée (la dernière par défaut)"
+
+NEWS_RHYTHMS = {"daily": "chaque jour", "weekly": "chaque semaine"}
+NEWS_WEEKDAYS = {"mon": "lundi", "tue": "mardi", "wed": "mercredi", "thu": "jeudi", "fri": "vendredi",
+                 "sat": "samedi", "sun": "dimanche"}
+NEWS_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+               "novembre", "décembre")
+NEWS_ALL_TOPICS = "tous les thèmes"
+NEWS_GROUP_OTHER = "Autres actualités"
+NEWS_UNTITLED = "(sans titre)"
+NEWS_UPDATED = "mis à jour"
+NEWS_NOTHING_NEW = "**Actualités Pix** : rien de neuf depuis votre dernier point. Bonne journée !"
+NEWS_DIGEST_FOOTER = "Pour modifier cet abonnement : « abonnements », « abonner … » ou « désabonner »."
+NEWS_ROOM_NOT_ALLOWED = (
+    "Seuls les modérateurs de ce salon et les correspondants Pix peuvent gérer son abonnement aux actualités. "
+    "Pour vous abonner vous-même, écrivez-moi « abonner » en message direct."
+)
+NEWS_NOT_SUBSCRIBED = "Aucun abonnement aux actualités Pix pour le moment. Écrivez « abonner » pour en créer un."
+NEWS_UNSUBSCRIBED = "C'est noté : vous ne recevrez plus les actualités Pix ici. « abonner » pour reprendre."
+NEWS_UNSUBSCRIBE_ALL_TOPICS = (
+    "L'abonnement couvre tous les thèmes. Pour n'en garder que certains, écrivez « désabonner » puis "
+    "« abonner » suivi des thèmes voulus (par exemple « abonner certif, orga »)."
+)
+NEWS_LATEST_NONE = "Aucune actualité Pix pour le moment."
+NEWS_ANNOUNCE_USAGE = (
+    "Écrivez « annonce » suivi du texte pour tous les abonnés, ou des thèmes puis deux-points, par exemple : "
+    "« annonce certif, orga : Les sessions de juin sont ouvertes. »"
+)
+NEWS_ANNOUNCE_CANCELLED = "Annonce annulée : rien n'a été envoyé."
+NEWS_ANNOUNCE_NEED_ALL = (
+    "Cette annonce partirait vers **tous les abonnés** : pour confirmer, répondez exactement « envoyer à tous » "
+    "(ou « annuler »)."
+)
+NEWS_ANNOUNCE_NOBODY = "Aucun abonné ne correspond à ces thèmes : l'annonce n'a pas été envoyée."
+NEWS_ANNOUNCE_SENT = (
+    "Annonce n° {number} en cours d'envoi vers {count} salon(s). Pour la retirer : « rappeler {number} »."
+)
+NEWS_NOT_CONNECTED = "Je ne suis connecté à aucune messagerie pour le moment : rien n'a été envoyé ni retiré."
+NEWS_RECALL_UNKNOWN = "Je ne trouve pas d'annonce envoyée avec ce numéro."
+NEWS_RECALLED = "Annonce rappelée : {count} message(s) retiré(s) (les messages encore en file le seront à l'envoi)."
+NEWS_RECALL_REASON = "Annonce rappelée par le correspondant Pix"
+NEWS_FOLDER_NAME = "Dossier d'annonces ({path})"
+
+NEWS_ERR_HTTP = "le serveur a répondu par une erreur HTTP {code}"
+NEWS_ERR_TIMEOUT = "pas de réponse complète en {seconds} s"
+NEWS_ERR_UNREACHABLE = "serveur injoignable ({reason})"
+NEWS_ERR_TOO_BIG = "flux trop volumineux (plus de {limit} octets), téléchargement interrompu"
+NEWS_ERR_MALFORMED = "le document n'est pas un flux RSS/Atom valide ({problem})"
+NEWS_ANNOUNCE_FILE_BAD = "{file} : fichier illisible ({problem})"
+NEWS_ANNOUNCE_FILE_NO_TITLE = "{file} : en-tête sans « title », annonce ignorée"
+NEWS_ANNOUNCE_FILE_BAD_DATE = "{file} : date invalide « {value} » (format attendu : 2025-06-30)"
+
+NEWS_CLI_SUBSCRIBERS = "Abonnés (utilisez --subscriber avec le numéro, l'identifiant ou le salon) :"
+NEWS_CLI_NO_SUBSCRIBERS = "Aucun abonné pour le moment."
+NEWS_CLI_UNKNOWN_SUBSCRIBER = "Abonné introuvable : {key}"
+NEWS_CLI_PREVIEW_EMPTY = "Rien de neuf pour cet abonné : aucun point ne lui serait envoyé."
+NEWS_CLI_SEND_NOW = (
+    "Tournée d'actualités demandée. Le bot en marche l'envoie dans les {seconds} secondes ; s'il est arrêté, "
+    "elle partira à son prochain démarrage (une seule fois)."
+)
+NEWS_CLI_FETCHED = "{source} : {result}"
+
+
+def french_date(day) -> str:
+    return f"{day.day} {NEWS_MONTHS[day.month - 1]} {day.year}"
+
+
+def _topics_label(topics: list[str]) -> str:
+    return ", ".join(topics) if topics else NEWS_ALL_TOPICS
+
+
+def news_subscription(topics: list[str], rhythm: str, is_room: bool) -> str:
+    who = "Ce salon reçoit" if is_room else "Vous recevez"
+    return f"{who} les actualités Pix {NEWS_RHYTHMS.get(rhythm, rhythm)}, thèmes : {_topics_label(topics)}."
+
+
+def news_subscribed(topics: list[str], rhythm: str, is_room: bool, daily_time: str, weekly_day: str) -> str:
+    when = (f"chaque jour à {daily_time}" if rhythm == "daily"
+            else f"chaque {NEWS_WEEKDAYS.get(weekly_day, weekly_day)} à {daily_time}")
+    return (f"C'est noté ! {news_subscription(topics, rhythm, is_room)} Le prochain point arrivera {when}, "
+            "s'il y a du nouveau. « désabonner » pour arrêter.")
+
+
+def news_topics_available(names: list[str]) -> str:
+    if not names:
+        return "Thèmes disponibles : aucun pour le moment (abonnez-vous à tous les thèmes)."
+    return "Thèmes disponibles : " + ", ".join(names) + ". Ajoutez « hebdo » pour un point par semaine."
+
+
+def news_unknown_topics(unknown: list[str], names: list[str]) -> str:
+    quoted = ", ".join(f"« {w} »" for w in unknown)
+    return f"Je ne connais pas le(s) thème(s) {quoted}. " + news_topics_available(names)
+
+
+def _item_line(title: str, link: str | None, summary: str, note: str = "") -> str:
+    head = f"[{title}]({link})" if link else f"**{title}**"
+    line = f"- {note}{head}"
+    return line + (f" — {summary}" if summary and summary != title else "")
+
+
+def news_digest(date: str, rhythm: str, groups: list[tuple[str, list[tuple[str, str | None, str, bool]]]]) -> str:
+    """Markdown digest: title, then items grouped by topic (link and one-line summary)."""
+    title = "Actualités Pix de la semaine" if rhythm == "weekly" else "Actualités Pix"
+    lines = [f"**{title} — {date}**"]
+    for topic, items in groups:
+        lines += ["", f"**{topic[:1].upper() + topic[1:]}**"]
+        lines += [_item_line(t, link, s, f"*({NEWS_UPDATED})* " if updated else "") for t, link, s, updated in items]
+    lines += ["", NEWS_DIGEST_FOOTER]
+    return "\n".join(lines)
+
+
+def news_latest(items: list[tuple[str, str | None, str, str]]) -> str:
+    lines = ["**Dernières actualités Pix**", ""]
+    lines += [_item_line(t, link, s, f"{date} : " if date else "") for t, link, s, date in items]
+    return "\n".join(lines)
+
+
+def news_announcement(text: str) -> str:
+    return f"📢 **Annonce du correspondant Pix**\n\n{text.strip()}"
+
+
+def news_announce_preview(text: str, topics: list[str], count: int, urgent_file: str | None = None) -> str:
+    intro = (f"Nouvelle annonce urgente dans le dossier d'annonces ({urgent_file}). Aperçu :" if urgent_file
+             else "Aperçu de l'annonce :")
+    target = f"les abonnés aux thèmes {', '.join(topics)}" if topics else "**tous les abonnés**"
+    confirm = "« envoyer »" if topics else "« envoyer à tous »"
+    quoted = "\n".join("> " + line if line.strip() else ">" for line in news_announcement(text).split("\n"))
+    return (f"{intro}\n\n{quoted}\n\nDestinataires : {target} ({count} salon(s)). "
+            f"Répondez {confirm} pour confirmer, ou « annuler ».")
+
+
+def news_source_line(name: str, url: str, ok: bool, failures: int, error: str | None, last_ok: str,
+                     next_retry: str | None, items: int) -> str:
+    if ok:
+        text = f"- ✅ {name} : {items} élément(s), dernier succès le {last_ok}"
+        return text + (f" ; à signaler : {error}" if error else "")
+    return (f"- ❌ {name} : en échec ({failures} fois) : {error}. Dernier succès : {last_ok}. "
+            f"Prochain essai : {next_retry}.")
+
+
+def news_sources(lines: list[str]) -> str:
+    if not lines:
+        return "Aucune source d'actualités configurée."
+    return "\n".join(["**Sources d'actualités**", "", *lines])
+
+# --- Tickets ---
+
+TICKET_STATES = {"open": "ouvert", "assigned": "pris en charge", "answered": "répondu", "closed": "clos"}
+HELP_CMD_CORRESPONDANT = "transmet votre question au correspondant Pix (un humain vous répondra)"
+HELP_CMD_MY_QUESTIONS = "liste les questions que vous avez transmises et leur état"
+HELP_CMD_FORGET = "supprime vos questions transmises et vos avis (après confirmation)"
+HELP_CMD_TICKETS = "liste les tickets en cours (« tickets tous » : y compris les tickets clos)"
+HELP_CMD_TAKE = "dans le fil d'un ticket : le prendre en charge"
+HELP_CMD_ASSIGN = "dans le fil d'un ticket : le confier à un autre correspondant"
+HELP_CMD_NOTE = "dans le fil d'un ticket : note interne, jamais transmise au demandeur"
+HELP_CMD_CLOSE = "dans le fil d'un ticket : le clore (le demandeur est prévenu)"
+HELP_CMD_REOPEN = "dans le fil d'un ticket : le rouvrir"
+HELP_CMD_FAQ = ("dans le fil d'un ticket : ajoute la question et votre réponse à la FAQ "
+                "(le bot saura y répondre aussitôt)")
+
+TICKET_ASK_QUESTION = (
+    "Je vais transmettre votre demande au correspondant Pix. Quelle est votre question ? "
+    "Écrivez-la en une phrase, je vous demanderai confirmation avant de l'envoyer."
+)
+TICKET_ALREADY = (
+    "Votre question est déjà transmise au correspondant Pix (demande n° {n}). "
+    "Écrivez dans ce fil pour ajouter des précisions : elles lui seront transmises."
+)
+TICKET_REOPENED_ASKER = (
+    "Votre demande n° {n} est rouverte et votre message a été transmis au correspondant Pix."
+)
+TICKET_THREAD_ONLY = (
+    "Cette commande s'utilise dans le fil d'un ticket, dans le salon des correspondants "
+    "(ou ailleurs en donnant le numéro du ticket, par exemple « clore 12 »)."
+)
+TICKET_ASSIGN_USAGE = "Indiquez à qui confier le ticket, par exemple : « assigner @prenom.nom:serveur.fr »."
+TICKET_NOT_CORRESPONDENT = "{user} ne fait pas partie des correspondants Pix déclarés : ticket non assigné."
+TICKET_IS_CLOSED = "Le ticket n° {n} est clos. Écrivez « rouvrir » pour le rouvrir."
+TICKET_NOT_CLOSED = "Le ticket n° {n} n'est pas clos."
+TICKET_ASSIGNED = "Ticket n° {n} pris en charge par {name}."
+TICKET_TAKEN_ASKER = "Votre demande n° {n} a été prise en charge par un correspondant Pix."
+TICKET_NOTE_USAGE = "Écrivez la note après la commande, par exemple : « note voir avec la scolarité »."
+TICKET_NOTE_SAVED = "Note interne enregistrée sur le ticket n° {n} (elle n'est pas transmise au demandeur)."
+TICKET_CLOSED_CORR = "Ticket n° {n} clos. Le demandeur en est informé."
+TICKET_CLOSED_ASKER = (
+    "Votre demande n° {n} a été close par le correspondant Pix. Si la question n'est pas réglée, "
+    "écrivez simplement dans ce fil : elle sera rouverte."
+)
+TICKET_REOPENED_CORR = "Ticket n° {n} rouvert."
+TICKET_AUTO_CLOSED_ASKER = (
+    "Sans nouvelles de votre part depuis {days} jours, votre demande n° {n} est close. "
+    "Si la question n'est pas réglée, écrivez simplement dans ce fil : elle sera rouverte."
+)
+TICKET_AUTO_CLOSED_CORR = "Ticket n° {n} clos automatiquement : répondu et sans nouvelles depuis {days} jours."
+TICKET_FORGOTTEN_CORR = (
+    "Le demandeur du ticket n° {n} a demandé la suppression de ses données : le ticket est supprimé "
+    "et ce fil n'est plus relayé."
+)
+
+FAQ_NO_ANSWER = (
+    "Je n'ai pas encore de réponse à enregistrer pour ce ticket. Répondez d'abord au demandeur dans ce fil, "
+    "ou précisez-la : « faq question: … | variantes: … ; … | réponse: … »."
+)
+FAQ_REFUSED = "Entrée de FAQ refusée, le fichier n'a pas été modifié :\n{errors}"
+FAQ_NOT_INDEXED = (
+    "L'entrée « {id} » est enregistrée, mais l'index n'a pas pu être rechargé à cause d'erreurs "
+    "dans les sources (l'index précédent reste en service) :\n{errors}"
+)
+FAQ_OUTSIDE_FAQ_DIR = (
+    "Attention : le fichier {file} n'est pas dans le dossier de la FAQ, l'entrée ne sera pas utilisée "
+    "pour répondre (vérifiez tickets.faq_file dans la configuration)."
+)
+FAQ_FILE_HEADER = (
+    "# FAQ apprise : entrées ajoutées par les correspondants Pix avec la commande « faq »\n"
+    "# dans le fil d'un ticket. Ce fichier est réécrit par le bot ; il peut aussi être modifié à la main\n"
+    "# (même format que les autres fichiers de la FAQ).\n"
+)
+
+FORGET_CONFIRM = (
+    "Vous demandez la suppression de vos données : {tickets} question(s) transmise(s) au correspondant Pix "
+    "et {feedback} avis sur des réponses. Cette suppression est définitive. Répondez « oui » pour confirmer, "
+    "« non » pour annuler."
+)
+FORGET_DONE = (
+    "C'est fait : {tickets} question(s) transmise(s) et {feedback} avis supprimés. Les messages déjà "
+    "échangés restent visibles dans l'historique des salons de discussion."
+)
+FORGET_CANCELLED = "Entendu, rien n'a été supprimé."
+
+
+def _quote(text: str) -> str:
+    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().split("\n"))
+
+
+def _date(timestamp: float) -> str:
+    import time as _time
+
+    return _time.strftime("%d/%m/%Y %H:%M", _time.localtime(timestamp))
+
+
+def ticket_offer(question: str) -> str:
+    return ("Voulez-vous que je transmette cette question au correspondant Pix ?\n\n" + _quote(question)
+            + "\n\nRépondez « oui » pour la transmettre, « non » sinon.")
+
+
+def ticket_created(number: int, announced: bool) -> str:
+    text = f"Votre question est transmise au correspondant Pix (demande n° {number}). "
+    if announced:
+        text += ("Sa réponse arrivera dans ce fil ; vous pouvez y ajouter des précisions, elles lui seront "
+                 "transmises. Écrivez « mes questions » pour suivre vos demandes.")
+    else:
+        text += "Écrivez « mes questions » pour suivre vos demandes."
+    return text
+
+
+def ticket_announcement(number: int, who: str, asker: str, question: str, guesses: list[str],
+                        mentions: list[str]) -> str:
+    lines = [f"**Ticket n° {number}** : question de {who} ({asker})", "", _quote(question), ""]
+    if guesses:
+        lines.append("Pistes trouvées par le bot (jugées insuffisantes) :")
+        lines += [f"- {g}" for g in guesses]
+        lines.append("")
+    if mentions:
+        lines.append("Correspondants : " + ", ".join(f"[{m}](https://matrix.to/#/{m})" for m in mentions))
+        lines.append("")
+    lines.append(
+        "Répondez dans ce fil : vos messages sont transmis au demandeur, signés de votre nom. "
+        "Commandes : `prendre`, `assigner @personne`, `note …` (interne, jamais transmise), `clore`, "
+        "`rouvrir`, `faq` (ajoute la question et votre réponse à la FAQ)."
+    )
+    return "\n".join(lines)
+
+
+def relay_to_asker(name: str, text: str) -> str:
+    return f"**{name}** (correspondant Pix) :\n\n{text}"
+
+
+def relay_to_corr(number: int, who: str, text: str, reopened: bool) -> str:
+    head = f"**{who}** (demandeur, ticket n° {number}"
+    head += ", ticket rouvert) :" if reopened else ") :"
+    return f"{head}\n\n{text}"
+
+
+def faq_learned(entry_id: str, file: str, question: str, variants: list[str], answer: str) -> str:
+    lines = [f"Entrée « {entry_id} » ajoutée à {file} et indexée : le bot répondra désormais à cette question.",
+             "", f"**Question** : {question}"]
+    if variants:
+        lines.append("**Variantes** : " + " ; ".join(variants))
+    lines += ["**Réponse** :", "", answer, "",
+              "Pour corriger : « faq question: … | variantes: … ; … | réponse: … » dans ce fil."]
+    return "\n".join(lines)
+
+
+def tickets_list(rows: list[tuple], everything: bool) -> str:
+    """rows: (number, state, asker, assignee, question, created_at)."""
+    if not rows:
+        return "Aucun ticket." if everything else "Aucun ticket en cours."
+    lines = ["**Tickets**" if everything else "**Tickets en cours**", ""]
+    for number, state, who, assignee, question, created in rows:
+        short = question if len(question) <= 80 else question[:77] + "…"
+        taken = f", {assignee}" if assignee else ""
+        lines.append(f"- n° {number} ({TICKET_STATES.get(state, state)}{taken}) {who}, {_date(created)} : {short}")
+    return "\n".join(lines)
+
+
+def my_questions(rows: list[tuple]) -> str:
+    """rows: (number, state, question, created_at)."""
+    if not rows:
+        return "Vous n'avez transmis aucune question au correspondant Pix."
+    lines = ["**Vos questions transmises au correspondant Pix**", ""]
+    for number, state, question, created in rows:
+        short = question if len(question) <= 80 else question[:77] + "…"
+        lines.append(f"- n° {number}, {_date(created)} : {short} ({TICKET_STATES.get(state, state)})")
+    return "\n".join(lines)
+
+
+CLI_TICKETS_TITLE = "Tickets"
+CLI_TICKETS_COLUMNS = ("N°", "État", "Demandeur", "Assigné à", "Créé le", "Question")
+CLI_TICKETS_NONE = "Aucun ticket."
+CLI_TICKET_NOT_FOUND = "Ticket n° {n} introuvable."
+CLI_TICKET_FIELDS = {
+    "state": "État", "asker": "Demandeur", "room": "Salon", "assignee": "Assigné à",
+    "created_at": "Créé le", "activity_at": "Dernière activité", "closed_at": "Clos le",
+    "learned_id": "Entrée de FAQ apprise",
+}
+CLI_TICKET_MESSAGE_KINDS = {"question": "question", "asker": "demandeur", "correspondent": "correspondant",
+                            "note": "note interne", "event": "événement"}

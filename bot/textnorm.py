@@ -154,9 +154,18 @@ def _expand(words: list[str]) -> list[str]:
     return out
 
 
+# Multi-word spellings that must become one word before tokenising ("Pix+" is not "Pix").
+PHRASES = [
+    (re.compile(r"\bpix\s*(?:\+|plus\b)"), " pixplus "),
+    (re.compile(r"\bc\s*(?:'|’)?\s*(?:est|koi)\s+(?:quoi|koi)\b|\bc\s+koi\b"), " qu'est-ce que "),
+]
+
+
 def words(text: str) -> list[str]:
     """Lowercased word tokens with chat abbreviations expanded (accents kept)."""
     text = text.lower().replace("’", "'").replace("`", "'")
+    for pattern, repl in PHRASES:
+        text = pattern.sub(repl, text)
     raw = _WORD_RE.findall(text)
     return _expand(raw)
 

@@ -53,12 +53,18 @@ def sample_engine(tmp_path, sample_sources, embedder) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def bundled_engine(tmp_path_factory, embedder) -> Engine:
-    """The engine over the bundled FAQ and documentation (as shipped), default parameters."""
+def bundled_engine(tmp_path_factory) -> Engine:
+    """The engine as shipped: bundled FAQ and documentation, config.example.yaml, and the model
+    fine-tuned by `pixbot train` (trained here, at its default place, if `make` has not yet)."""
+    shipped = load_config(ROOT / "config.example.yaml")
+    if not (shipped.trained_model / "config.json").exists():
+        from bot.train import train
+
+        train(shipped, shipped.trained_model)
     data = tmp_path_factory.mktemp("bundled")
     config = make_config(data, ROOT / "faq", ROOT / "knowledge")
-    config.search = load_config(ROOT / "config.example.yaml").search
-    engine = Engine(config, embedder=embedder)
+    config.search = shipped.search
+    engine = Engine(config, embedder=Embedder(shipped.model_spec(), cache_path=data / "embeddings.sqlite"))
     engine.load()
     return engine
 

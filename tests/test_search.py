@@ -22,6 +22,9 @@ def searcher():
 def test_decision_answer_needs_threshold_and_margin(searcher):
     assert searcher.decide([fake(0.8, 1), fake(0.6, 2)]) == "answer"
     assert searcher.decide([fake(0.8, 1), fake(0.78, 2)]) == "suggest"  # too close to the runner-up
+    # near an exact match a smaller lead suffices: required margin = 0.05 * (1 - top) / (1 - 0.7)
+    assert searcher.decide([fake(0.97, 1), fake(0.96, 2)]) == "answer"
+    assert searcher.decide([fake(0.85, 1), fake(0.83, 2)]) == "suggest"
     assert searcher.decide([fake(0.69, 1)]) == "suggest"
     assert searcher.decide([fake(0.49, 1)]) == "none"
     assert searcher.decide([]) == "none"

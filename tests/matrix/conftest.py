@@ -64,12 +64,22 @@ class BotHarness:
     data_dir: Path
     correspondents: list[str]
     allowed_users: list[str]
+    features: list | None = None  # feature modules: the brain is then built by an App
 
     def __post_init__(self):
-        self.storage = Storage(self.data_dir / "pixbot.sqlite")
-        self.brain = Brain(self.engine, self.storage, correspondents=self.correspondents)
-        self.bot: MatrixBot | None = None
         self.user_id = self.synapse.mxid("pixbot")
+        self.storage = Storage(self.data_dir / "pixbot.sqlite")
+        self.app = None
+        if self.features is None:
+            self.brain = Brain(self.engine, self.storage, correspondents=self.correspondents)
+        else:
+            from bot.app import App
+
+            config = self.config()
+            config.correspondents = list(self.correspondents)
+            self.app = App(config, self.engine, self.storage, features=self.features)
+            self.brain = self.app.brain
+        self.bot: MatrixBot | None = None
 
     def config(self):
         config = load_config(None)
@@ -113,3 +123,21 @@ async def harness(synapse, sample_engine, tmp_path, staff, colleague):
 @pytest.fixture
 async def bot(harness) -> MatrixBot:
     return await harness.start()
+
+
+@pytest.fixture
+async def make_harness(synapse, sample_engine, tmp_path):
+    """A harness with chosen correspondents, allowed users and feature modules (App-built brain)."""
+    made: list[BotHarness] = []
+
+    def make(correspondents: list[str], allowed_users: list[str], features: list | None = None) -> BotHarness:
+        h = BotHarness(synapse, sample_engine, tmp_path / "bot", correspondents=correspondents,
+                       allowed_users=allowed_users, features=features)
+        made.append(h)
+        return h
+
+    yield make
+    for h in made:
+        await h.stop()
+        h.storage.close()
+    shutil.rmtree(tmp_path / "bot", ignore_errors=True)

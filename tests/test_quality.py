@@ -1,0 +1,85 @@
+"""Quality gate on the bundled content, with the shipped configuration (config.example.yaml)
+and the packaged default model.
+
+tests/eval/tune.yaml was used to calibrate the search parameters; tests/eval/heldout.yaml was
+not. The floors below are the figures reached on the held-out half (README, "Quality"): a
+change that makes the engine worse on unseen questions fails here.
+"""
+
+from pathlib import Path
+
+import pytest
+
+from bot.brain import outcome_text
+from bot.evaluate import evaluate, load_cases
+
+EVAL = Path(__file__).parent / "eval"
+
+HELDOUT_TOP1 = 0.48
+HELDOUT_ANSWERED_PRECISION = 1.0
+HELDOUT_NULL_NOT_ANSWERED = 1.0
+HELDOUT_TOP3 = 0.74
+
+NEWCOMER_QUESTIONS = [
+    ("C'est quoi Pix ?", "pix-c-est-quoi"),
+    ("Comment inviter un collègue sur Pix Orga ?", "orga-inviter-membre"),
+    ("Comment créer une campagne Pix Orga ?", "orga-creer-campagne"),
+    ("Où les étudiants saisissent-ils le code de la campagne ?", "orga-saisie-code-etudiant"),
+    ("Comment exporter les résultats d'une campagne ?", "orga-export-csv"),
+    ("Comment créer une session de certification ?", "cert-creer-session"),
+    ("Où trouver le mot de passe de session pour le surveillant ?", "cert-mot-de-passe-session"),
+    ("Comment finaliser une session de certification ?", "cert-finaliser-session"),
+    ("Comment vérifier un certificat Pix ?", "cert-verifier-certificat"),
+    ("Comment joindre le correspondant Pix ?", "bot-contacter-correspondant"),
+]
+
+
+@pytest.fixture(scope="module")
+def heldout_metrics(bundled_engine):
+    metrics, _ = evaluate(bundled_engine.searcher, load_cases(EVAL / "heldout.yaml"))
+    return metrics
+
+
+def test_heldout_top1_does_not_regress(heldout_metrics):
+    assert heldout_metrics["top1"] >= HELDOUT_TOP1
+    assert heldout_metrics["top3"] >= HELDOUT_TOP3
+
+
+def test_heldout_answers_are_right_when_given(heldout_metrics):
+    assert heldout_metrics["answered_precision"] >= HELDOUT_ANSWERED_PRECISION
+
+
+def test_heldout_out_of_scope_questions_are_not_answered(heldout_metrics):
+    assert heldout_metrics["null_not_answered"] >= HELDOUT_NULL_NOT_ANSWERED
+
+
+def test_eval_sets_are_disjoint_and_large_enough():
+    tune = load_cases(EVAL / "tune.yaml")
+    held = load_cases(EVAL / "heldout.yaml")
+    assert not {c.question for c in tune} & {c.question for c in held}
+    assert sum(c.expected is not None for c in tune + held) >= 250
+    assert sum(c.expected is None for c in tune + held) >= 60
+
+
+def test_every_expected_id_exists(bundled_engine):
+    for name in ("tune.yaml", "heldout.yaml"):
+        for case in load_cases(EVAL / name):
+            if case.expected:
+                assert bundled_engine.item(case.expected) is not None, (name, case.expected)
+
+
+@pytest.mark.parametrize("question, expected", NEWCOMER_QUESTIONS)
+def test_newcomer_questions_get_the_right_entry_first_with_a_source(bundled_engine, question, expected):
+    outcome = bundled_engine.ask(question)
+    assert outcome.decision in ("answer", "suggest")
+    assert outcome.best.id == expected
+    text = outcome_text(outcome, bundled_engine.searcher.suggestions(outcome))
+    if outcome.decision == "answer":
+        assert "Source : " in text
+        if outcome.best.item.source:
+            assert outcome.best.item.source in text
+
+
+def test_most_newcomer_questions_are_answered_outright(bundled_engine):
+    answered = sum(bundled_engine.ask(q).decision == "answer" for q, _ in NEWCOMER_QUESTIONS)
+    assert answered >= 8
