@@ -31,6 +31,14 @@ class App:
                                                            "max_instances": 1})
         for install in (default_features() if features is None else features):
             install(self)
+        # GDPR: questions, feedback and conversation state older than the retention period go
+        self.scheduler.add_job(self.purge, "cron", hour=3, minute=17, id="core-retention")
+
+    def purge(self) -> int:
+        removed = self.storage.purge_older_than(self.config.retention_days * 86400)
+        if removed:
+            log.info("retention: %d old record(s) deleted", removed)
+        return removed
 
     def start(self) -> None:
         if self.scheduler.get_jobs() and not self.scheduler.running:

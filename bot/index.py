@@ -192,8 +192,7 @@ class IndexStore:
         changes = self._diff(current, sources.items)
         units = build_units(sources.items)
         bar = progress_factory(len(units)) if progress_factory else None
-        vectors, fresh = self.embedder.encode([u.text for u in units], progress=bar,
-                                              queries=[u.kind == "q" for u in units])
+        vectors, fresh = self.embedder.encode([u.text for u in units], progress=bar)
         if bar is not None and hasattr(bar, "close"):
             bar.close()
         if len(vectors) == 0:

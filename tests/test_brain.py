@@ -114,3 +114,21 @@ def test_reload_refusal_keeps_index_and_reports_the_file(brain, sample_sources):
     assert "broken.yaml" in reply.text and "refusé" in reply.text
     [answer] = say(brain, "Comment inviter un collègue dans Pix Orga ?")
     assert answer.kind == "answer"
+
+
+def test_retention_deletes_old_feedback_and_state(brain, storage):
+    import time
+
+    from bot.app import App
+    from conftest import make_config
+
+    [reply] = say(brain, "Comment inviter un collègue dans Pix Orga ?", event_id="$old")
+    brain.sent(reply, "$bot-old")
+    brain.handle(Incoming(sender=STAFF, room="!dm", text="👍", reaction_to="$bot-old", event_id="$r-old"))
+    assert len(storage.feedback()) == 1
+    storage.db.execute("UPDATE feedback SET created_at = ?", (time.time() - 400 * 86400,))
+    storage.db.execute("UPDATE bot_messages SET created_at = ?", (time.time() - 400 * 86400,))
+    app = App(make_config(storage.path.parent, brain.engine.faq_dir, None), brain.engine, storage, features=[])
+    assert app.purge() >= 2
+    assert storage.feedback() == []
+    assert storage.bot_message("$bot-old") is None

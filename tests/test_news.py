@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import logging
 import shutil
 import subprocess
 import sys

@@ -1,0 +1,54 @@
+"""Compare the shipped engine with the simple baselines of the shared notes, on the held-out
+half of the evaluation set (same cases, same metric):
+
+    .venv/bin/python benchmarks/eval_baselines.py [--cases tests/eval/heldout.yaml]
+
+Baselines: the packaged all-MiniLM-L6-v2 alone (cosine over question, variants and answer);
+French-stemmed BM25 alone; an equal-weight BM25 + MiniLM hybrid. Then the shipped
+configuration (calibrated weights, fine-tuned model when present).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bot.config import load_config  # noqa: E402
+from bot.embedding import Embedder  # noqa: E402
+from bot.engine import Engine  # noqa: E402
+from bot.evaluate import evaluate, load_cases  # noqa: E402
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--cases", default=str(ROOT / "tests/eval/heldout.yaml"))
+    args = parser.parse_args()
+    cases = load_cases(Path(args.cases))
+    config = load_config(ROOT / "config.example.yaml")
+    shipped = config.search
+    plain = Engine(config, embedder=Embedder("default", cache_path=config.embedding_cache))
+    base = replace(shipped, body_offset=0.0, body_lexical=1.0, doc_bias=0.0)
+    rows = [
+        ("MiniLM alone", plain, replace(base, w_dense=1.0, w_lexical=0.0)),
+        ("BM25 alone (French stemming)", plain, replace(base, w_dense=0.0, w_lexical=1.0)),
+        ("BM25 + MiniLM, equal weights", plain, replace(base, w_dense=0.5, w_lexical=0.5)),
+        ("shipped weights, packaged MiniLM", plain, shipped),
+    ]
+    if config.model_spec() != config.model:
+        tuned = Engine(config, embedder=Embedder(config.model_spec(), cache_path=config.embedding_cache))
+        rows.append(("shipped: weights + fine-tuned MiniLM", tuned, shipped))
+    print(f"{'configuration':40} top-1  top-3  MRR    answered-right  precision  nulls-not-answered")
+    for name, engine, params in rows:
+        engine.searcher.params = params
+        m, _ = evaluate(engine.searcher, cases)
+        print(f"{name:40} {m['top1']:.3f}  {m['top3']:.3f}  {m['mrr']:.3f}  {m['answered_correct']:.3f}  "
+              f"{m['answered_precision']:.3f}  {m['null_not_answered']:.3f}")
+
+
+if __name__ == "__main__":
+    main()
