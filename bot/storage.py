@@ -57,18 +57,10 @@ class Storage:
         self.migrate()
 
     def migrate(self) -> int:
+        """The core schema, versioned with SQLite's user_version."""
         with self.lock:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
-            for number, script in enumerate(MIGRATIONS[version:], start=version + 1):
-                self.db.execute("BEGIN")
-                try:
-                    for statement in filter(str.strip, script.split(";")):
-                        self.db.execute(statement)
-                    self.db.execute(f"PRAGMA user_version = {number}")
-                    self.db.execute("COMMIT")
-                except Exception:
-                    self.db.execute("ROLLBACK")
-                    raise
+            self._apply(MIGRATIONS, version, lambda n: self.db.execute(f"PRAGMA user_version = {n}"))
             return len(MIGRATIONS)
 
     def migrate_module(self, module: str, migrations: list[str]) -> int:
@@ -77,19 +69,22 @@ class Storage:
         with self.lock:
             self.db.execute("CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)")
             row = self.db.execute("SELECT version FROM schema_versions WHERE module = ?", (module,)).fetchone()
-            version = row[0] if row else 0
-            for number, script in enumerate(migrations[version:], start=version + 1):
-                self.db.execute("BEGIN")
-                try:
-                    for statement in filter(str.strip, script.split(";")):
-                        self.db.execute(statement)
-                    self.db.execute("INSERT OR REPLACE INTO schema_versions (module, version) VALUES (?, ?)",
-                                    (module, number))
-                    self.db.execute("COMMIT")
-                except Exception:
-                    self.db.execute("ROLLBACK")
-                    raise
+            self._apply(migrations, row[0] if row else 0, lambda n: self.db.execute(
+                "INSERT OR REPLACE INTO schema_versions (module, version) VALUES (?, ?)", (module, n)))
             return len(migrations)
+
+    def _apply(self, migrations: list[str], version: int, record) -> None:
+        """Run the migrations after ``version``, each in its own transaction with its version."""
+        for number, script in enumerate(migrations[version:], start=version + 1):
+            self.db.execute("BEGIN")
+            try:
+                for statement in filter(str.strip, script.split(";")):
+                    self.db.execute(statement)
+                record(number)
+                self.db.execute("COMMIT")
+            except Exception:
+                self.db.execute("ROLLBACK")
+                raise
 
     def transaction(self):
         return _Transaction(self)
