@@ -12,6 +12,7 @@ from bot.config import load_config
 from bot.embedding import Embedder
 from bot.engine import Engine
 from bot.storage import Storage
+from pixbot_testing import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -22,16 +23,6 @@ def embedder(tmp_path_factory) -> Embedder:
     """The packaged default model, with an embedding cache shared by the whole session."""
     cache = tmp_path_factory.mktemp("embcache") / "embeddings.sqlite"
     return Embedder("default", cache_path=cache)
-
-
-def make_config(data_dir: Path, faq_dir: Path, docs_dir: Path | None):
-    config = load_config(None)
-    config.data_dir = data_dir
-    config.faq_dir = faq_dir
-    config.docs_dir = docs_dir
-    config.trained_model = None
-    config.database = data_dir / "pixbot.sqlite"
-    return config
 
 
 @pytest.fixture

@@ -120,7 +120,7 @@ def test_retention_deletes_old_feedback_and_state(brain, storage):
     import time
 
     from bot.app import App
-    from conftest import make_config
+    from pixbot_testing import make_config
 
     [reply] = say(brain, "Comment inviter un collègue dans Pix Orga ?", event_id="$old")
     brain.sent(reply, "$bot-old")

@@ -3,14 +3,7 @@ import pytest
 from bot.engine import Engine
 from bot.sources import SourceError
 
-# tests/conftest.py by path: with pytest 9 the name "conftest" may already be tests/matrix/conftest.py
-import importlib.util as _importlib_util
-from pathlib import Path as _Path
-
-_spec = _importlib_util.spec_from_file_location("_tests_root_conftest", _Path(__file__).with_name("conftest.py"))
-_root_conftest = _importlib_util.module_from_spec(_spec)
-_spec.loader.exec_module(_root_conftest)
-make_config = _root_conftest.make_config
+from pixbot_testing import make_config
 
 
 def test_second_load_reuses_the_index_on_disk(sample_engine, embedder):

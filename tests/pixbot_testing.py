@@ -1,0 +1,18 @@
+"""Helpers shared by test modules (a plain module, so it can be imported from any test folder:
+each test folder has its own conftest.py, and "conftest" is not a unique module name)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.config import load_config
+
+
+def make_config(data_dir: Path, faq_dir: Path, docs_dir: Path | None):
+    config = load_config(None)
+    config.data_dir = data_dir
+    config.faq_dir = faq_dir
+    config.docs_dir = docs_dir
+    config.trained_model = None
+    config.database = data_dir / "pixbot.sqlite"
+    return config
