@@ -64,10 +64,6 @@ class SearchOutcome:
     def best(self) -> Result | None:
         return self.results[0] if self.results else None
 
-    @property
-    def suggestions(self) -> list[Result]:
-        return self.results[:3] if self.decision == "suggest" else []
-
 
 class Searcher:
     def __init__(self, index: SearchIndex, embedder: Embedder, params: SearchParams | None = None):
