@@ -20,7 +20,7 @@ def _config(args) -> Config:
     config = load_config(path)
     logging.basicConfig(level=getattr(logging, config.log_level, logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
-    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock", "faiss"):
+    for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock", "faiss", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
     return config
 
