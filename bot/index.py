@@ -16,6 +16,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import time
 import uuid
@@ -55,8 +56,6 @@ class IndexChanges:
 
 def _plain(markdown_text: str) -> str:
     """Rough Markdown -> text for embedding (links keep their label)."""
-    import re
-
     text = re.sub(r"\[([^\]]+)\]\([^)]+\)", r"\1", markdown_text)
     text = re.sub(r"[*_`>#|]+", " ", text)
     return re.sub(r"\s+", " ", text).strip()

@@ -42,7 +42,7 @@ from apscheduler.triggers.cron import CronTrigger
 
 from . import strings
 from .brain import Incoming, Reply
-from .sources import _split_front_matter
+from .sources import split_front_matter
 from .textnorm import fold_accents
 
 log = logging.getLogger(__name__)
@@ -320,7 +320,7 @@ def load_announcements(folder: Path, rules: dict[str, list[str]], tz: ZoneInfo) 
     for path in sorted(folder.glob("*.md")):
         rel = path.name
         try:
-            front, body, _ = _split_front_matter(path.read_text(encoding="utf-8"))
+            front, body, _ = split_front_matter(path.read_text(encoding="utf-8"))
             meta = yaml.safe_load(front) if front else {}
         except (UnicodeDecodeError, yaml.YAMLError) as exc:
             problems.append(strings.NEWS_ANNOUNCE_FILE_BAD.format(file=rel, problem=str(exc).splitlines()[0][:100]))

@@ -177,7 +177,7 @@ def _load_faq_entry(rel: str, index: int, line: int | None, raw, result: LoadRes
     )
 
 
-def _split_front_matter(text: str) -> tuple[str | None, str, int]:
+def split_front_matter(text: str) -> tuple[str | None, str, int]:
     """Return (front matter text or None, body, line number where the body starts)."""
     if text.startswith("\ufeff"):
         text = text[1:]
@@ -218,7 +218,7 @@ def load_docs(docs_dir: Path, result: LoadResult, max_words: int = 220, overlap:
         except UnicodeDecodeError as exc:
             result.errors.append(SourceProblem(rel, strings.SRC_NOT_UTF8.format(pos=exc.start)))
             continue
-        front, body, body_line = _split_front_matter(text)
+        front, body, body_line = split_front_matter(text)
         meta: dict = {}
         if front is not None:
             try:

@@ -755,13 +755,12 @@ class Tickets:
         return closed
 
     def purge_expired(self, now: float | None = None) -> int:
-        """Delete tickets older than the retention period (and the storage's other old records)."""
+        """Delete tickets older than the retention period (the core records are purged by App.purge)."""
         now = self.clock() if now is None else now
         cutoff = now - self.config.retention_days * DAY
         with self.storage.transaction() as db:
             deleted = db.execute("DELETE FROM tickets WHERE created_at < ?", (cutoff,)).rowcount
             db.execute("DELETE FROM ticket_recent_questions WHERE updated_at < ?", (cutoff,))
-        self.storage.purge_older_than(self.config.retention_days * DAY)
         if deleted:
             log.info("retention: deleted %d ticket(s) older than %d days", deleted, self.config.retention_days)
         return deleted
