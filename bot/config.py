@@ -73,6 +73,7 @@ class Config:
     docs_dir: Path | None
     model: str = "default"
     trained_model: Path | None = None
+    runtime: str = "auto"
     database: Path | None = None
     retention_days: int = 365
     correspondents: list[str] = field(default_factory=list)
@@ -90,6 +91,11 @@ class Config:
     @property
     def embedding_cache(self) -> Path:
         return self.data_dir / "embeddings.sqlite"
+
+    @property
+    def runtime_dir(self) -> Path:
+        """Where the embedding model exported to ONNX is kept (one folder per model fingerprint)."""
+        return self.data_dir / "onnx"
 
     def model_spec(self) -> str:
         """The configured model, or the fine-tuned one when ``trained_model`` exists on disk."""
@@ -189,6 +195,9 @@ def load_config(path: Path | None = None) -> Config:
     search_data = dict(data.get("search") or {})
     model = search_data.pop("model", "default")
     trained = search_data.pop("trained_model", None)  # None: default place; "" or false: disabled
+    runtime = search_data.pop("runtime", "auto")
+    if runtime not in ("auto", "torch"):
+        raise ConfigError(f"search.runtime must be 'auto' or 'torch', not {runtime!r}")
     params = SearchParams()
     _fill("search", params, search_data)
     if not 0 < params.suggest_threshold <= params.answer_threshold:
@@ -224,6 +233,7 @@ def load_config(path: Path | None = None) -> Config:
         model=str(model),
         trained_model=(data_dir / "models" / "pixbot-minilm") if trained is None
         else (resolve(trained, "search.trained_model") if trained else None),
+        runtime=runtime,
         database=resolve(storage.get("database", str(data_dir / "pixbot.sqlite")), "storage.database"),
         retention_days=retention,
         correspondents=correspondents,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import re
 import sqlite3
 import threading
 from collections import Counter
@@ -105,9 +106,16 @@ class EmbeddingCache:
 
 
 class Embedder:
-    """Loads the model once and encodes texts into L2-normalised float32 vectors."""
+    """Loads the model once and encodes texts into L2-normalised float32 vectors.
 
-    def __init__(self, spec: str = DEFAULT_MODEL, cache_path: Path | None = None, batch_size: int = 64):
+    With ``runtime_dir`` set and onnxruntime installed (``backend="auto"``), the model is exported
+    once to ``runtime_dir/<fingerprint>`` and run with onnxruntime (see :mod:`bot.onnx_runtime`);
+    otherwise, or when the export is refused, through sentence-transformers/PyTorch. Both give
+    the same vectors (checked at export), so the embedding cache is shared.
+    """
+
+    def __init__(self, spec: str = DEFAULT_MODEL, cache_path: Path | None = None, batch_size: int = 64,
+                 runtime_dir: Path | None = None, backend: str = "auto"):
         self.spec = spec
         self.resolved = resolve_model_path(spec)
         self.fingerprint = model_fingerprint(self.resolved)
@@ -115,6 +123,47 @@ class Embedder:
         self._model = None
         self._lock = threading.Lock()
         self.cache = EmbeddingCache(cache_path) if cache_path else None
+        self.runtime_dir = runtime_dir if backend == "auto" else None
+        self._encoder = None  # callable(list[str]) -> np.ndarray, chosen on first use
+        self._choose_lock = threading.Lock()
+        self._dimension = 0
+        self.backend = "pending"
+
+    def _choose_encoder(self):
+        encoder = self._encoder
+        if encoder is not None:
+            return encoder
+        with self._choose_lock:
+            if self._encoder is None:
+                self._encoder = self._onnx_encoder() or self._torch_encoder()
+            return self._encoder
+
+    def _onnx_encoder(self):
+        from . import onnx_runtime
+
+        if self.runtime_dir is None or not onnx_runtime.available():
+            return None
+        folder = self.runtime_dir / re.sub(r"[^A-Za-z0-9._-]", "_", self.fingerprint)
+        try:
+            if not (folder / "meta.json").exists():
+                log.info("exporting the embedding model to ONNX in %s (once)", folder)
+                onnx_runtime.export(self.model, folder)
+            encoder = onnx_runtime.OnnxEncoder(folder)
+        except Exception as exc:  # any failure: PyTorch gives the same vectors, only slower
+            log.warning("ONNX runtime not used for %s: %s", self.spec, exc)
+            return None
+        self.backend, self._dimension = "onnx", encoder.dimension
+        return encoder.encode
+
+    def _torch_encoder(self):
+        model = self.model
+        self.backend, self._dimension = "torch", int(model.get_embedding_dimension())
+
+        def encode(texts: list[str]) -> np.ndarray:
+            vectors = model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True,
+                                   show_progress_bar=False)
+            return np.asarray(vectors, dtype=np.float32)
+        return encode
 
     @property
     def model(self):
@@ -130,11 +179,15 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_embedding_dimension())
+        self._choose_encoder()
+        return self._dimension
+
+    def warm_up(self) -> None:
+        """Pick the runtime (exporting to ONNX if needed) and run it once, outside any timing."""
+        self._choose_encoder()(["bonjour"])
 
     def encode_query(self, text: str) -> np.ndarray:
-        vec = self.model.encode([text], batch_size=1, normalize_embeddings=True, show_progress_bar=False)
-        return np.asarray(vec, dtype=np.float32)
+        return self._choose_encoder()([text])
 
     def encode(self, texts: list[str], progress=None) -> tuple[np.ndarray, int]:
         """Encode texts, reusing cached vectors. Returns (matrix, number of texts newly encoded).
@@ -145,16 +198,16 @@ class Embedder:
             return np.zeros((0, self.dimension), dtype=np.float32), 0
         hashes = [text_hash(t) for t in texts]
         cached = self.cache.get_many(self.fingerprint, list(set(hashes))) if self.cache else {}
-        missing = list(dict.fromkeys(h for h in hashes if h not in cached))
         by_hash = dict(zip(hashes, texts))
+        # longest first, so each batch pads to similar lengths
+        missing = sorted(dict.fromkeys(h for h in hashes if h not in cached), key=lambda h: -len(by_hash[h]))
         occurrences = Counter(hashes)
         if progress:
             progress(len(texts) - sum(occurrences[h] for h in missing))
         fresh: dict[str, np.ndarray] = {}
         for start in range(0, len(missing), self.batch_size):
             batch = missing[start : start + self.batch_size]
-            vecs = self.model.encode([by_hash[h] for h in batch], batch_size=self.batch_size,
-                                     normalize_embeddings=True, show_progress_bar=False)
+            vecs = self._choose_encoder()([by_hash[h] for h in batch])
             for h, v in zip(batch, vecs):
                 fresh[h] = np.asarray(v, dtype=np.float32)
             if progress:

@@ -127,6 +127,18 @@ class IndexStore:
         path = self.root / "builds" / pointer.read_text().strip()
         return path if (path / "manifest.json").exists() else None
 
+    def current_manifest(self) -> dict | None:
+        """The live build's manifest (cheap: enough to tell whether a rebuild is needed)."""
+        path = self._current_dir()
+        if path is None:
+            return None
+        try:
+            manifest = json.loads((path / "manifest.json").read_text())
+        except (OSError, ValueError) as exc:
+            log.warning("index at %s is unreadable (%s); it will be rebuilt", path, exc)
+            return None
+        return manifest if manifest.get("format") == FORMAT_VERSION else None
+
     def load_current(self) -> SearchIndex | None:
         path = self._current_dir()
         if path is None:
@@ -170,11 +182,11 @@ class IndexStore:
     def load_sources(self) -> LoadResult:
         return load_sources(self.faq_dir, self.docs_dir)
 
-    def is_fresh(self, index: SearchIndex | None, sources: LoadResult) -> bool:
+    def is_fresh(self, manifest: dict | None, sources: LoadResult) -> bool:
         return (
-            index is not None
-            and index.manifest.get("model") == self.embedder.fingerprint
-            and index.manifest.get("files") == sources.files
+            manifest is not None
+            and manifest.get("model") == self.embedder.fingerprint
+            and manifest.get("files") == sources.files
         )
 
     def ensure(self, force: bool = False, progress_factory=None) -> tuple[SearchIndex, IndexChanges, LoadResult]:
@@ -185,10 +197,12 @@ class IndexStore:
         sources = self.load_sources()
         if sources.errors:
             raise SourceError(sources.errors)
-        current = self.load_current()
-        if not force and self.is_fresh(current, sources):
-            return current, IndexChanges(), sources
-        changes = self._diff(current, sources.items)
+        manifest = self.current_manifest()
+        if not force and self.is_fresh(manifest, sources):
+            current = self.load_current()
+            if current is not None:
+                return current, IndexChanges(), sources
+        changes = self._diff(manifest, sources.items)
         units = build_units(sources.items)
         bar = progress_factory(len(units)) if progress_factory else None
         vectors, fresh = self.embedder.encode([u.text for u in units], progress=bar)
@@ -219,8 +233,8 @@ class IndexStore:
             combined[it.id].update(it.content_hash().encode())
         return [(it, combined[it.id].hexdigest()) for it in order]
 
-    def _diff(self, current: SearchIndex | None, items: list[Item]) -> IndexChanges:
-        old = current.manifest.get("hashes", {}) if current else {}
+    def _diff(self, manifest: dict | None, items: list[Item]) -> IndexChanges:
+        old = manifest.get("hashes", {}) if manifest else {}
         new = {it.id: h for it, h in self._item_hashes(items)}
         return IndexChanges(
             added=sorted(set(new) - set(old)),

@@ -13,11 +13,20 @@ from __future__ import annotations
 
 import math
 from collections import Counter, defaultdict
+from functools import lru_cache
 
 import numpy as np
 from rapidfuzz import fuzz, process
 
 from . import textnorm
+
+
+@lru_cache(maxsize=65536)
+def _analyse(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(folded surface words of 4+ letters, search tokens) of one indexed text; memoised so a
+    rebuild after an edit re-tokenises only the texts that changed."""
+    words = tuple(textnorm.fold_accents(w) for w in textnorm.words(text) if len(w) >= 4)
+    return words, tuple(textnorm.tokens(text))
 
 
 class LexicalIndex:
@@ -29,9 +38,8 @@ class LexicalIndex:
         self.lengths = np.zeros(self.n, dtype=np.float32)
         surface: set[str] = set()
         for i, text in enumerate(texts):
-            words = textnorm.words(text)
-            surface.update(textnorm.fold_accents(w) for w in words if len(w) >= 4)
-            toks = textnorm.tokens(text)
+            words, toks = _analyse(text)
+            surface.update(words)
             self.lengths[i] = len(toks)
             for tok, tf in Counter(toks).items():
                 self.postings[tok].append((i, tf))

@@ -130,6 +130,7 @@ _WORD_RE = re.compile(r"[a-z0-9àâäçéèêëîïôöùûüÿœæ]+(?:[-'][a-z
 _ELISION_RE = re.compile(r"^(?:[ldjmntsc]|qu|jusqu|lorsqu|puisqu)'")
 
 
+@lru_cache(maxsize=131072)  # called once per word of every indexed text: most are repeats
 def fold_accents(text: str) -> str:
     """Remove diacritics: 'Élève à' -> 'Eleve a'."""
     decomposed = unicodedata.normalize("NFKD", text)

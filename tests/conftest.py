@@ -20,9 +20,10 @@ FIXTURES = Path(__file__).resolve().parent / "fixtures"
 
 @pytest.fixture(scope="session")
 def embedder(tmp_path_factory) -> Embedder:
-    """The packaged default model, with an embedding cache shared by the whole session."""
-    cache = tmp_path_factory.mktemp("embcache") / "embeddings.sqlite"
-    return Embedder("default", cache_path=cache)
+    """The packaged default model as production runs it (exported to ONNX), with an embedding
+    cache shared by the whole session."""
+    folder = tmp_path_factory.mktemp("embcache")
+    return Embedder("default", cache_path=folder / "embeddings.sqlite", runtime_dir=folder / "onnx")
 
 
 @pytest.fixture
@@ -55,7 +56,8 @@ def bundled_engine(tmp_path_factory) -> Engine:
     data = tmp_path_factory.mktemp("bundled")
     config = make_config(data, ROOT / "faq", ROOT / "knowledge")
     config.search = shipped.search
-    engine = Engine(config, embedder=Embedder(shipped.model_spec(), cache_path=data / "embeddings.sqlite"))
+    engine = Engine(config, embedder=Embedder(shipped.model_spec(), cache_path=data / "embeddings.sqlite",
+                                              runtime_dir=data / "onnx"))
     engine.load()
     return engine
 
