@@ -151,7 +151,10 @@ def _expand(words: list[str]) -> list[str]:
         if repl is None:
             out.append(word)
         elif repl:
-            out.extend(repl.split())
+            parts = repl.split()
+            if out and len(parts) > 1 and out[-1] == parts[0]:  # "pix orga" stays "pix orga"
+                parts = parts[1:]
+            out.extend(parts)
     return out
 
 

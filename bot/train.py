@@ -5,7 +5,10 @@ MultipleNegativesRankingLoss on pairs drawn from the sources:
 
 * each FAQ phrasing -> every other phrasing of the same entry (question-to-question matching);
 * each FAQ phrasing -> the entry's question + answer text (the body unit of the index);
-* each documentation passage's heading path -> its text.
+* each documentation passage's heading path -> its text;
+* optionally (``--cases``, the tuning half of the evaluation set, never the held-out half),
+  each in-scope staff question -> the main question and the body of the entry it expects, so
+  the model also learns how staff actually type.
 
 Batches never hold the same text twice (NO_DUPLICATES), which keeps two pairs of one entry
 from acting as each other's negatives. The model is saved to a local folder; the index uses it
@@ -21,6 +24,7 @@ from pathlib import Path
 
 from .config import Config
 from .embedding import Embedder, resolve_model_path
+from .evaluate import matches
 from .index import build_units
 from .sources import SourceError, load_sources
 from .textnorm import normalize_for_embedding
@@ -28,7 +32,7 @@ from .textnorm import normalize_for_embedding
 log = logging.getLogger(__name__)
 
 
-def training_pairs(config: Config, seed: int = 13) -> list[tuple[str, str]]:
+def training_pairs(config: Config, seed: int = 13, cases: list | None = None) -> list[tuple[str, str]]:
     sources = load_sources(config.faq_dir, config.docs_dir)
     if sources.errors:
         raise SourceError(sources.errors)
@@ -47,12 +51,24 @@ def training_pairs(config: Config, seed: int = 13) -> list[tuple[str, str]]:
         else:
             heading = next(u.text for u in units if u.item == i and u.kind == "q")
             pairs.append((normalize_for_embedding(heading), body[i]))
+    for case in cases or []:
+        if case.expected is None:
+            continue
+        targets = [i for i, item in enumerate(sources.items) if matches(item.id, case.expected)]
+        if not targets:
+            raise ValueError(f"training case {case.question!r}: unknown expected id {case.expected!r}")
+        anchor = normalize_for_embedding(case.question)
+        for i in targets:
+            item = sources.items[i]
+            if item.kind == "faq":
+                pairs.append((anchor, item.phrasings[0]))
+            pairs.append((anchor, body[i]))
     random.Random(seed).shuffle(pairs)
     return pairs
 
 
 def train(config: Config, output: Path, epochs: int = 3, base_model: str | None = None, seed: int = 13,
-          batch_size: int = 32) -> str:
+          batch_size: int = 32, cases: list | None = None) -> str:
     from datasets import Dataset
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
                                        SentenceTransformerTrainingArguments)
@@ -60,7 +76,7 @@ def train(config: Config, output: Path, epochs: int = 3, base_model: str | None 
     from sentence_transformers.training_args import BatchSamplers
 
     start = time.time()
-    pairs = training_pairs(config, seed)
+    pairs = training_pairs(config, seed, cases)
     model_path = resolve_model_path(base_model or config.model)
     model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
     model.max_seq_length = 64

@@ -23,3 +23,8 @@ def test_elisions_are_removed():
 def test_slugify_matches_the_passage_id_rule():
     assert textnorm.slugify("Un candidat a fermé sa fenêtre ?") == "un-candidat-a-ferme-sa-fenetre"
     assert textnorm.slugify("L'écran « Test terminé ! »") == "l-ecran-test-termine"
+
+
+def test_expansion_does_not_repeat_the_product_name():
+    assert textnorm.normalize_for_embedding("un collègue dans Pix Orga") == "un collègue dans pix orga"
+    assert textnorm.normalize_for_embedding("accès orga") == "accès pix orga"
