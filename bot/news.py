@@ -387,8 +387,30 @@ class News:
             sched.add_job(self.tick, trigger, id=f"news-{rhythm}", replace_existing=True)
         sched.add_job(self.tick, "interval", seconds=POLL_SECONDS, id="news-poll",
                       next_run_time=start + dt.timedelta(seconds=5), replace_existing=True)
+        sched.add_job(self.purge_expired, "cron", hour=3, minute=23, id="news-retention", replace_existing=True)
         self.app.news = self
         return self
+
+    def purge_expired(self, now: float | None = None) -> int:
+        """GDPR retention: forget who received what, and old announcements (author, text).
+
+        Delivery records are kept at least ``max_age_days`` + 1 day, the window in which an item
+        could still be sent, so a purge never makes a digest repeat an item.
+        """
+        now = self.clock() if now is None else now
+        cutoff = now - self.config.retention_days * 86400
+        deliveries_cutoff = min(cutoff, now - (self.nc.max_age_days + 1) * 86400)
+        with self.storage.transaction() as db:
+            n = db.execute("DELETE FROM news_deliveries WHERE delivered_at < ?", (deliveries_cutoff,)).rowcount
+            n += db.execute("DELETE FROM news_round_served WHERE served_at < ?", (deliveries_cutoff,)).rowcount
+            old = [r[0] for r in db.execute(
+                "SELECT id FROM news_announcements WHERE created_at < ?", (cutoff,))]
+            for aid in old:
+                db.execute("DELETE FROM news_announcement_messages WHERE announcement = ?", (aid,))
+                db.execute("DELETE FROM news_announcements WHERE id = ?", (aid,))
+        if n or old:
+            log.info("retention: deleted %d news delivery record(s) and %d announcement(s)", n, len(old))
+        return n + len(old)
 
     # -- items ----------------------------------------------------------------------------------
     def upsert(self, item: NewsItem, now: float) -> str:

@@ -489,3 +489,28 @@ def test_cli_preview_and_send_now(tmp_path, server, feeds):
     assert "Ouverture des sessions de juin" in app.brain.outlet.replies[0].text
     sources = pixbot("news", "sources")
     assert "✅ Actualités Pix (test)" in sources.stdout
+
+
+def test_retention_forgets_deliveries_and_announcements_without_resending(tmp_path, clock, feeds):
+    app = make_app(tmp_path, clock, feeds)
+    app.config.retention_days = 10  # shorter than max_age_days (30): deliveries must outlive it
+    say(app, "abonner certif")
+    say(app, "annonce certif : Les convocations partent demain.", sender=ADMIN)
+    say(app, "envoyer", sender=ADMIN)
+    clock.set(at(2025, 6, 2, 8, 30, 5))
+    assert app.news.tick() == 1
+    db = app.storage.db
+    count = lambda table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]  # noqa: E731
+    delivered = count("news_deliveries")
+    assert delivered > 0 and count("news_announcements") == 1
+
+    clock.set(at(2025, 6, 20, 9, 0))  # past retention, inside the sending window: records kept
+    assert app.news.purge_expired() == 1 and count("news_announcements") == 0
+    assert count("news_deliveries") == delivered
+    clock.set(at(2025, 6, 21, 8, 30, 5))
+    assert app.news.tick() == 0 and len(app.brain.outlet.to("!dm-prof")) == 2  # nothing repeated
+
+    clock.set(at(2025, 8, 1, 9, 0))  # past max_age_days + 1: nothing could be sent again
+    assert app.news.purge_expired() >= delivered
+    assert count("news_deliveries") == 0 and count("news_round_served") == 0
+    assert "news-retention" in {job.id for job in app.scheduler.get_jobs()}
