@@ -18,6 +18,7 @@ when ``search.trained_model`` points at it (the default place is data/models/pix
 from __future__ import annotations
 
 import logging
+import math
 import random
 import time
 from pathlib import Path
@@ -87,7 +88,8 @@ def train(config: Config, output: Path, epochs: int = 3, base_model: str | None 
         num_train_epochs=epochs,
         per_device_train_batch_size=batch_size,
         learning_rate=5e-5,
-        warmup_ratio=0.1,
+        # 10 % warm-up, as a step count (``warmup_ratio`` is deprecated with Transformers 5)
+        warmup_steps=math.ceil(math.ceil(len(pairs) / batch_size) * epochs * 0.1),
         batch_sampler=BatchSamplers.NO_DUPLICATES,
         seed=seed,
         save_strategy="no",
