@@ -189,16 +189,15 @@ def cmd_train(args) -> int:
     if output is None:
         print("search.trained_model is disabled in the config; pass --output", file=sys.stderr)
         return EXIT_SOURCE_ERROR
-    cases = None
-    if args.cases:
-        from .evaluate import CasesError, load_cases
+    from .evaluate import CasesError, load_cases
 
-        try:
-            cases = load_cases(Path(args.cases))
-        except CasesError as exc:
-            print(exc, file=sys.stderr)
-            return EXIT_SOURCE_ERROR
-    report = train(config, output, epochs=args.epochs, base_model=args.base_model, seed=args.seed, cases=cases)
+    try:
+        cases = [case for path in args.cases for case in load_cases(Path(path))]
+        report = train(config, output, epochs=args.epochs, base_model=args.base_model, seed=args.seed,
+                       cases=cases)
+    except CasesError as exc:
+        print(exc, file=sys.stderr)
+        return EXIT_SOURCE_ERROR
     print(report)
     return 0
 
@@ -389,8 +388,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--base-model", default=None, help="model to start from (default: search.model)")
     p.add_argument("--seed", type=int, default=13)
-    p.add_argument("--cases", help="also learn from these {question, expected} cases (the tuning set, "
-                                    "never the held-out one)")
+    p.add_argument("--cases", nargs="+", default=[], help="more {question, expected} files to learn from, "
+                   "besides sources.training_dir (never the held-out evaluation half)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("check", help="check content hygiene (ids, answers, links, variants)")

@@ -71,6 +71,7 @@ class Config:
     data_dir: Path
     faq_dir: Path
     docs_dir: Path | None
+    training_dir: Path | None = None
     model: str = "default"
     trained_model: Path | None = None
     runtime: str = "auto"
@@ -185,7 +186,7 @@ def load_config(path: Path | None = None) -> Config:
     sources = data.get("sources") or {}
     if not isinstance(sources, dict):
         raise ConfigError("sources must be a mapping")
-    _check_keys("sources", sources, {"faq_dir", "docs_dir"})
+    _check_keys("sources", sources, {"faq_dir", "docs_dir", "training_dir"})
     storage = data.get("storage") or {}
     if not isinstance(storage, dict):
         raise ConfigError("storage must be a mapping")
@@ -225,11 +226,13 @@ def load_config(path: Path | None = None) -> Config:
     if retention < 1:
         raise ConfigError("storage.retention_days must be at least 1")
     docs = sources.get("docs_dir", "knowledge")
+    training = sources.get("training_dir", "training")
     return Config(
         base_dir=base,
         data_dir=data_dir,
         faq_dir=resolve(sources.get("faq_dir", "faq"), "sources.faq_dir"),
         docs_dir=resolve(docs, "sources.docs_dir") if docs else None,
+        training_dir=resolve(training, "sources.training_dir") if training else None,
         model=str(model),
         trained_model=(data_dir / "models" / "pixbot-minilm") if trained is None
         else (resolve(trained, "search.trained_model") if trained else None),

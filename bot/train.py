@@ -6,9 +6,10 @@ MultipleNegativesRankingLoss on pairs drawn from the sources:
 * each FAQ phrasing -> every other phrasing of the same entry (question-to-question matching);
 * each FAQ phrasing -> the entry's question + answer text (the body unit of the index);
 * each documentation passage's heading path -> its text;
-* optionally (``--cases``, the tuning half of the evaluation set, never the held-out half),
-  each in-scope staff question -> the main question and the body of the entry it expects, so
-  the model also learns how staff actually type.
+* each training question (``sources.training_dir``, default ``training/``: YAML lists of
+  ``{question, expected}`` written in staff chat style, plus any ``--cases`` file) -> the main
+  question and the body of the entry or passage it expects, so the model also learns how staff
+  actually type. The evaluation set's held-out half must never be given here.
 
 Batches never hold the same text twice (NO_DUPLICATES), which keeps two pairs of one entry
 from acting as each other's negatives. The model is saved to a local folder; the index uses it
@@ -25,12 +26,23 @@ from pathlib import Path
 
 from .config import Config
 from .embedding import Embedder, resolve_model_path
-from .evaluate import matches
+from .evaluate import CasesError, load_cases, matches
 from .index import build_units
 from .sources import SourceError, load_sources
 from .textnorm import normalize_for_embedding
 
 log = logging.getLogger(__name__)
+
+
+def training_questions(config: Config) -> list:
+    """The {question, expected} cases of every YAML file in ``sources.training_dir``."""
+    folder = config.training_dir
+    if folder is None or not folder.is_dir():
+        return []
+    cases = []
+    for path in sorted(folder.glob("*.yaml")):
+        cases += load_cases(path)
+    return cases
 
 
 def training_pairs(config: Config, seed: int = 13, cases: list | None = None) -> list[tuple[str, str]]:
@@ -52,12 +64,12 @@ def training_pairs(config: Config, seed: int = 13, cases: list | None = None) ->
         else:
             heading = next(u.text for u in units if u.item == i and u.kind == "q")
             pairs.append((normalize_for_embedding(heading), body[i]))
-    for case in cases or []:
+    for case in [*training_questions(config), *(cases or [])]:
         if case.expected is None:
             continue
         targets = [i for i, item in enumerate(sources.items) if matches(item.id, case.expected)]
         if not targets:
-            raise ValueError(f"training case {case.question!r}: unknown expected id {case.expected!r}")
+            raise CasesError(f"training question {case.question!r}: unknown expected id {case.expected!r}")
         anchor = normalize_for_embedding(case.question)
         for i in targets:
             item = sources.items[i]

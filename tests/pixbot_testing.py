@@ -13,6 +13,7 @@ def make_config(data_dir: Path, faq_dir: Path, docs_dir: Path | None):
     config.data_dir = data_dir
     config.faq_dir = faq_dir
     config.docs_dir = docs_dir
+    config.training_dir = None
     config.trained_model = None
     config.database = data_dir / "pixbot.sqlite"
     return config

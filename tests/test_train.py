@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.evaluate import Case
+from bot.evaluate import Case, CasesError
 from bot.train import training_pairs
 from pixbot_testing import make_config
 
@@ -30,5 +30,40 @@ def test_tuning_cases_add_staff_phrasings(tmp_path, sample_sources):
     added = [p for p in pairs if p not in base]
     assert [a for a, _ in added] == ["comment je fais rentrer un enseignant dans notre pix orga"] * 2
     assert {p for _, p in added} >= {"Comment inviter un collègue dans Pix Orga ?"}
-    with pytest.raises(ValueError, match="unknown expected id"):
+    with pytest.raises(CasesError, match="unknown expected id"):
         training_pairs(config, cases=[Case("question", "no-such-entry")])
+
+
+def test_training_folder_is_read_by_default(tmp_path, sample_sources):
+    faq, docs = sample_sources
+    config = make_config(tmp_path, faq, docs)
+    config.training_dir = tmp_path / "training"
+    config.training_dir.mkdir()
+    (config.training_dir / "extra.yaml").write_text(
+        "- question: mot de passe du surveillant introuvable\n  expected: session-password\n", encoding="utf-8")
+    pairs = training_pairs(config)
+    assert sum(a == "mot de passe du surveillant introuvable" for a, _ in pairs) == 2
+    (config.training_dir / "broken.yaml").write_text("- question: x\n  expected: nope\n", encoding="utf-8")
+    with pytest.raises(CasesError, match="nope"):
+        training_pairs(config)
+
+
+def test_bundled_training_questions_stay_clear_of_the_evaluation_set():
+    """Training on near-copies of evaluation questions would make the held-out figures lie."""
+    from pathlib import Path
+
+    import yaml
+    from rapidfuzz import fuzz, process
+
+    from bot.config import load_config
+    from bot.textnorm import fold_accents
+    from bot.train import training_questions
+
+    root = Path(__file__).resolve().parent.parent
+    config = load_config(root / "config.example.yaml")
+    questions = [fold_accents(c.question.lower()) for c in training_questions(config)]
+    assert len(questions) >= 1000
+    for name in ("heldout.yaml", "tune.yaml"):
+        for case in yaml.safe_load((root / "tests" / "eval" / name).read_text(encoding="utf-8")):
+            match = process.extractOne(fold_accents(case["question"].lower()), questions, scorer=fuzz.ratio)
+            assert match[1] < 75, f"training question too close to {name}: {case['question']!r} ~ {match[0]!r}"
