@@ -207,7 +207,8 @@ def cmd_check(args) -> int:
 
     config = _config(args)
     problems = check_content(Path(args.faq) if args.faq else config.faq_dir,
-                             Path(args.docs) if args.docs else config.docs_dir)
+                             Path(args.docs) if args.docs else config.docs_dir,
+                             None if args.faq or args.docs else config.training_dir)
     for p in problems:
         print(p)
     print(f"{len(problems)} problème(s)." if problems else "Contenu vérifié : aucun problème.")

@@ -26,7 +26,7 @@ from pathlib import Path
 
 from .config import Config
 from .embedding import Embedder, resolve_model_path
-from .evaluate import CasesError, load_cases, matches
+from .evaluate import load_cases, matches
 from .index import build_units
 from .sources import SourceError, load_sources
 from .textnorm import normalize_for_embedding
@@ -68,8 +68,9 @@ def training_pairs(config: Config, seed: int = 13, cases: list | None = None) ->
         if case.expected is None:
             continue
         targets = [i for i, item in enumerate(sources.items) if matches(item.id, case.expected)]
-        if not targets:
-            raise CasesError(f"training question {case.question!r}: unknown expected id {case.expected!r}")
+        if not targets:  # an entry removed since: skip it (`pixbot check` lists these)
+            log.warning("training question %r: unknown id %r, skipped", case.question, case.expected)
+            continue
         anchor = normalize_for_embedding(case.question)
         for i in targets:
             item = sources.items[i]

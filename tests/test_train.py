@@ -3,9 +3,8 @@ which trains the shipped model when it is missing)."""
 
 from __future__ import annotations
 
-import pytest
-
-from bot.evaluate import Case, CasesError
+from bot.evaluate import Case
+from bot.hygiene import check_content
 from bot.train import training_pairs
 from pixbot_testing import make_config
 
@@ -30,8 +29,7 @@ def test_tuning_cases_add_staff_phrasings(tmp_path, sample_sources):
     added = [p for p in pairs if p not in base]
     assert [a for a, _ in added] == ["comment je fais rentrer un enseignant dans notre pix orga"] * 2
     assert {p for _, p in added} >= {"Comment inviter un collègue dans Pix Orga ?"}
-    with pytest.raises(CasesError, match="unknown expected id"):
-        training_pairs(config, cases=[Case("question", "no-such-entry")])
+    assert training_pairs(config, cases=[Case("question", "no-such-entry")]) == base
 
 
 def test_training_folder_is_read_by_default(tmp_path, sample_sources):
@@ -43,9 +41,10 @@ def test_training_folder_is_read_by_default(tmp_path, sample_sources):
         "- question: mot de passe du surveillant introuvable\n  expected: session-password\n", encoding="utf-8")
     pairs = training_pairs(config)
     assert sum(a == "mot de passe du surveillant introuvable" for a, _ in pairs) == 2
-    (config.training_dir / "broken.yaml").write_text("- question: x\n  expected: nope\n", encoding="utf-8")
-    with pytest.raises(CasesError, match="nope"):
-        training_pairs(config)
+    (config.training_dir / "stale.yaml").write_text("- question: ancienne entrée\n  expected: nope\n", encoding="utf-8")
+    assert training_pairs(config) == pairs  # a removed entry's question is skipped, not fatal...
+    problems = check_content(faq, docs, config.training_dir)  # ...and `pixbot check` names it
+    assert problems == ["stale.yaml : question « ancienne entrée » : identifiant inconnu « nope »"]
 
 
 def test_bundled_training_questions_stay_clear_of_the_evaluation_set():
