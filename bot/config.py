@@ -75,6 +75,7 @@ class Config:
     model: str = "default"
     trained_model: Path | None = None
     runtime: str = "auto"
+    threads: int = 0
     database: Path | None = None
     retention_days: int = 365
     correspondents: list[str] = field(default_factory=list)
@@ -199,6 +200,9 @@ def load_config(path: Path | None = None) -> Config:
     runtime = search_data.pop("runtime", "auto")
     if runtime not in ("auto", "torch"):
         raise ConfigError(f"search.runtime must be 'auto' or 'torch', not {runtime!r}")
+    threads = search_data.pop("threads", 0)
+    if not isinstance(threads, int) or isinstance(threads, bool) or threads < 0:
+        raise ConfigError(f"search.threads must be a whole number >= 0, not {threads!r}")
     params = SearchParams()
     _fill("search", params, search_data)
     if not 0 < params.suggest_threshold <= params.answer_threshold:
@@ -237,6 +241,7 @@ def load_config(path: Path | None = None) -> Config:
         trained_model=(data_dir / "models" / "pixbot-minilm") if trained is None
         else (resolve(trained, "search.trained_model") if trained else None),
         runtime=runtime,
+        threads=threads,
         database=resolve(storage.get("database", str(data_dir / "pixbot.sqlite")), "storage.database"),
         retention_days=retention,
         correspondents=correspondents,

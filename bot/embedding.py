@@ -115,7 +115,7 @@ class Embedder:
     """
 
     def __init__(self, spec: str = DEFAULT_MODEL, cache_path: Path | None = None, batch_size: int = 64,
-                 runtime_dir: Path | None = None, backend: str = "auto"):
+                 runtime_dir: Path | None = None, backend: str = "auto", threads: int = 0):
         self.spec = spec
         self.resolved = resolve_model_path(spec)
         self.fingerprint = model_fingerprint(self.resolved)
@@ -124,6 +124,7 @@ class Embedder:
         self._lock = threading.Lock()
         self.cache = EmbeddingCache(cache_path) if cache_path else None
         self.runtime_dir = runtime_dir if backend == "auto" else None
+        self.threads = threads  # 0: the runtime's default
         self._encoder = None  # callable(list[str]) -> np.ndarray, chosen on first use
         self._choose_lock = threading.Lock()
         self._dimension = 0
@@ -148,7 +149,7 @@ class Embedder:
             if not (folder / "meta.json").exists():
                 log.info("exporting the embedding model to ONNX in %s (once)", folder)
                 onnx_runtime.export(self.model, folder)
-            encoder = onnx_runtime.OnnxEncoder(folder)
+            encoder = onnx_runtime.OnnxEncoder(folder, threads=self.threads or None)
         except Exception as exc:  # any failure: PyTorch gives the same vectors, only slower
             log.warning("ONNX runtime not used for %s: %s", self.spec, exc)
             return None
@@ -157,6 +158,10 @@ class Embedder:
 
     def _torch_encoder(self):
         model = self.model
+        if self.threads:
+            import torch
+
+            torch.set_num_threads(self.threads)
         self.backend, self._dimension = "torch", int(model.get_embedding_dimension())
 
         def encode(texts: list[str]) -> np.ndarray:

@@ -28,7 +28,8 @@ class Engine:
         self.faq_dir = faq_dir if faq_dir is not None else config.faq_dir
         self.docs_dir = docs_dir if docs_dir is not None else config.docs_dir
         self.embedder = embedder or Embedder(config.model_spec(), cache_path=config.embedding_cache,
-                                             runtime_dir=config.runtime_dir, backend=config.runtime)
+                                             runtime_dir=config.runtime_dir, backend=config.runtime,
+                                             threads=config.threads)
         self.params = params or config.search
         self.store = IndexStore(config.index_dir, self.faq_dir, self.docs_dir, self.embedder)
         self._searcher: Searcher | None = None

@@ -71,5 +71,8 @@ def test_runtime_config_key_is_validated(tmp_path):
     path.write_text("search:\n  runtime: gpu\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="search.runtime"):
         load_config(path)
-    path.write_text("search:\n  runtime: torch\n", encoding="utf-8")
-    assert load_config(path).runtime == "torch"
+    path.write_text("search:\n  runtime: torch\n  threads: 1\n", encoding="utf-8")
+    assert (load_config(path).runtime, load_config(path).threads) == ("torch", 1)
+    path.write_text("search:\n  threads: -2\n", encoding="utf-8")
+    with pytest.raises(ConfigError, match="search.threads"):
+        load_config(path)
