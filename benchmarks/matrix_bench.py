@@ -6,7 +6,16 @@ in-process over the bundled FAQ and documentation with pacing disabled, then mea
   2. 20 askers at once (each in their own direct chat), 10 questions each.
 Prints median and p95 (milliseconds), client-observed, plus the homeserver-timestamp delta.
 
-    .venv/bin/python benchmarks/matrix_bench.py [--questions 200] [--askers 20]
+``--echo`` replaces the bot by a bare matrix-nio echo bot (same account, same homeserver, same
+measurement): it answers every text message at once with a threaded notice, which is the floor
+set by Synapse and the sync round trips. ``--no-reactions`` runs the adapter without the reactions
+it puts on its answers (not the product's behaviour; it shows their share). ``--tmpfs`` puts the homeserver's SQLite database on
+/dev/shm (no disk syncs; a setting for a throw-away loopback server only). ``--threads 1``
+keeps the query embedding on one thread (``search.threads``): on 2 cores shared with Synapse,
+two busy-waiting intra-op threads can slow a query down a lot.
+
+    .venv/bin/python benchmarks/matrix_bench.py [--questions 200] [--askers 20] [--echo] [--tmpfs]
+                                                [--no-reactions] [--threads N]
 """
 
 from __future__ import annotations
@@ -15,6 +24,7 @@ import argparse
 import asyncio
 import logging
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -26,7 +36,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests" / "matrix"))
 os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 
-from synapse_server import PASSWORD, Peer, Synapse  # noqa: E402
+from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, LoginResponse, RoomMessageText  # noqa: E402
+from synapse_server import PASSWORD, Peer, Synapse, stop_syncing  # noqa: E402
 
 from bot.brain import Brain  # noqa: E402
 from bot.config import load_config  # noqa: E402
@@ -61,6 +72,53 @@ async def ask_series(peer: Peer, room: str, bot_id: str, questions: list[str]) -
     return client_ms, server_ms
 
 
+class EchoBot:
+    """The floor: a bare matrix-nio client that joins when invited and answers each text message
+    with a threaded notice at once (one room_send per message, no storage, no brain)."""
+
+    def __init__(self, server: Synapse, localpart: str):
+        self.user_id = server.mxid(localpart)
+        self.client = AsyncClient(server.url, self.user_id, config=AsyncClientConfig(max_limit_exceeded=0))
+        self.synced = asyncio.Event()
+        self._task: asyncio.Task | None = None
+        self._sends: set[asyncio.Task] = set()
+
+    async def start(self) -> "EchoBot":
+        resp = await self.client.login(PASSWORD, device_name="echo")
+        assert isinstance(resp, LoginResponse), resp
+        await self.client.sync(timeout=0, full_state=True)  # skip history
+        self.client.add_event_callback(self._on_invite, InviteMemberEvent)
+        self.client.add_event_callback(self._on_text, RoomMessageText)
+        self._task = asyncio.create_task(self.client.sync_forever(timeout=30000))
+        self.synced.set()
+        return self
+
+    async def _on_invite(self, room, event) -> None:
+        if event.state_key == self.user_id and event.membership == "invite":
+            await self.client.join(room.room_id)
+
+    async def _on_text(self, room, event) -> None:
+        if event.sender == self.user_id:
+            return
+        content = {"msgtype": "m.notice", "body": event.body,
+                   "m.relates_to": {"rel_type": "m.thread", "event_id": event.event_id, "is_falling_back": True,
+                                    "m.in_reply_to": {"event_id": event.event_id}}}
+        task = asyncio.create_task(self.client.room_send(room.room_id, "m.room.message", content))  # rooms in parallel
+        self._sends.add(task)
+        task.add_done_callback(self._sends.discard)
+
+    async def stop(self) -> None:
+        await stop_syncing(self._task, self.client)
+
+
+class NoReactionBot(MatrixBot):
+    """The adapter without its 👍/👎 and 1️⃣ 2️⃣ 3️⃣ reactions (``--no-reactions``): shows what they cost."""
+
+    def _enqueue(self, room, event_type, content, reply):
+        if event_type != "m.reaction":
+            super()._enqueue(room, event_type, content, reply)
+
+
 def report(label: str, client_ms: list[float], server_ms: list[float], wall: float) -> None:
     print(f"{label}: n={len(client_ms)}  median {statistics.median(client_ms):.1f} ms  "
           f"p95 {percentile(client_ms, 0.95):.1f} ms  max {max(client_ms):.1f} ms  "
@@ -68,10 +126,12 @@ def report(label: str, client_ms: list[float], server_ms: list[float], wall: flo
           f"p95 {percentile(server_ms, 0.95):.0f} ms)  wall {wall:.1f} s, {len(client_ms) / wall:.1f} answers/s")
 
 
-async def main(n_questions: int, n_askers: int, faq_dir: Path, docs_dir: Path | None) -> None:
+async def main(n_questions: int, n_askers: int, faq_dir: Path, docs_dir: Path | None, echo: bool = False,
+               tmpfs: bool = False, reactions: bool = True, threads: int = 0) -> None:
     logging.basicConfig(level=logging.WARNING)
     work = Path(tempfile.mkdtemp(prefix="matrix-bench-"))
-    server = Synapse(work / "synapse")
+    server = Synapse(work / "synapse", db_dir=Path(tempfile.mkdtemp(prefix="synapse-db-", dir="/dev/shm"))
+                     if tmpfs else None)
     server.workdir.mkdir(parents=True)
     t = time.perf_counter()
     server.start()
@@ -91,7 +151,8 @@ async def main(n_questions: int, n_askers: int, faq_dir: Path, docs_dir: Path | 
         t = time.perf_counter()
         # embeddings cached across runs (the first run encodes the whole corpus)
         cache = Path(tempfile.gettempdir()) / "pixbot-bench-embeddings.sqlite"
-        engine = Engine(config, embedder=Embedder(config.model_spec(), cache_path=cache))
+        engine = Engine(config, embedder=Embedder(config.model_spec(), cache_path=cache, threads=threads,
+                                                  runtime_dir=Path(tempfile.gettempdir()) / "pixbot-bench-onnx"))
         engine.load()
         print(f"engine loaded in {time.perf_counter() - t:.1f} s ({len(engine.index.items)} items)")
         questions = questions_from_faq(engine)
@@ -103,9 +164,15 @@ async def main(n_questions: int, n_askers: int, faq_dir: Path, docs_dir: Path | 
         print(f"search alone (engine.ask, no Matrix): median {statistics.median(search_ms):.1f} ms, "
               f"p95 {percentile(search_ms, 0.95):.1f} ms")
         storage = Storage(config.database)
-        brain = Brain(engine, storage)
-        bot = MatrixBot(config, brain, storage, password=PASSWORD)
-        await bot.start()
+        if echo:
+            bot = await EchoBot(server, "pixbot").start()
+            print("bare matrix-nio echo bot (the floor), not the pixbot adapter")
+        else:
+            brain = Brain(engine, storage)
+            bot = (MatrixBot if reactions else NoReactionBot)(config, brain, storage, password=PASSWORD)
+            await bot.start()
+            if not reactions:
+                print("reactions on answers not sent (--no-reactions): not the product's behaviour")
         await bot.synced.wait()
 
         peers = [await Peer(server, name).start() for name in askers]
@@ -135,6 +202,8 @@ async def main(n_questions: int, n_askers: int, faq_dir: Path, docs_dir: Path | 
         storage.close()
     finally:
         server.stop()
+        if server.db_dir is not None:
+            shutil.rmtree(server.db_dir, ignore_errors=True)
 
 
 if __name__ == "__main__":
@@ -143,5 +212,10 @@ if __name__ == "__main__":
     parser.add_argument("--askers", type=int, default=20)
     parser.add_argument("--faq-dir", type=Path, default=ROOT / "faq")
     parser.add_argument("--docs-dir", type=Path, default=ROOT / "knowledge")
+    parser.add_argument("--echo", action="store_true", help="measure a bare matrix-nio echo bot (the floor)")
+    parser.add_argument("--tmpfs", action="store_true", help="homeserver database on /dev/shm")
+    parser.add_argument("--no-reactions", action="store_true", help="bot without its reactions (to measure them)")
+    parser.add_argument("--threads", type=int, default=0, help="search.threads (0: the runtime's default)")
     args = parser.parse_args()
-    asyncio.run(main(args.questions, args.askers, args.faq_dir, args.docs_dir))
+    asyncio.run(main(args.questions, args.askers, args.faq_dir, args.docs_dir, args.echo, args.tmpfs,
+                     not args.no_reactions, args.threads))

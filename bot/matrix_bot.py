@@ -4,11 +4,16 @@ What it guarantees:
 - one login per bot lifetime: the access token, device id and user id live in the storage kv and
   the crypto store under ``data_dir/matrix-store``; later starts restore them (checked with whoami)
   and only log in again when the homeserver says the token is gone (``M_UNKNOWN_TOKEN``);
-- the sync token is persisted after each processed sync: the very first start skips history,
-  later starts answer what arrived while the bot was down, once (the brain claims event ids);
-- every reply goes through the storage outbox with a transaction id that is reused on resend,
-  and every outgoing call (messages, reactions, joins, leaves, key requests) through one paced
-  worker that honours ``M_LIMIT_EXCEEDED`` retry-after;
+- the sync loop never waits for the brain: each event goes to its room's lane (rooms in parallel,
+  one room's events in order) and the next sync starts at once; the brain runs on its own thread;
+- a sync token is persisted once every event of that sync (and of the syncs before it) has been
+  handled: the very first start skips history, later starts answer what arrived while the bot was
+  down, or was being handled at a stop, once (the brain claims event ids);
+- every reply goes through the storage outbox with a transaction id that is reused on resend;
+  every outgoing call (messages, reactions, joins, leaves, key requests) goes through its room's
+  sending lane (in order within a room, rooms in parallel), under one global pace that honours
+  ``M_LIMIT_EXCEEDED`` retry-after; in a room, messages go before reactions, so the 👍/👎 on an
+  answer never hold up the next answer;
 - a message the bot cannot decrypt gets an answer saying so (never silence);
 - a homeserver outage is logged in one line per attempt and retried with capped backoff.
 """
@@ -18,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import functools
 import html
 import json
 import logging
@@ -25,6 +31,7 @@ import os
 import re
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
@@ -157,18 +164,40 @@ def _short(resp: Any) -> str:
     return type(resp).__name__
 
 
-# -- the paced outgoing queue ---------------------------------------------------------------------
+# -- incoming batches and outgoing lanes ----------------------------------------------------------
 @dataclasses.dataclass
 class _Call:
     name: str
     factory: Callable[[], Awaitable[Any]]
     future: asyncio.Future
+    room: str = ""
+
+
+@dataclasses.dataclass
+class _Batch:
+    """One sync response: its token may be persisted once all its events were handled."""
+
+    token: str
+    pending: int = 0
+    sealed: bool = False  # every event of the sync has been dispatched
+
+
+@dataclasses.dataclass
+class _OutLane:
+    """One room's outgoing jobs: messages and calls first (in order), then reactions (in order)."""
+
+    high: collections.deque = dataclasses.field(default_factory=collections.deque)
+    low: collections.deque = dataclasses.field(default_factory=collections.deque)
 
 
 class MatrixBot:
     """The adapter, startable and stoppable in-process (tests run several in one event loop)."""
 
     logins = 0  # password logins performed by this process (tests count them)
+    # Threads running Brain.handle. One: the brain, its storage connection and the embedding model
+    # see one message at a time, as they always have; rooms still overlap in everything else
+    # (sync, sends, reactions), and the brain is a small part of a round trip.
+    brain_threads = 1
 
     def __init__(self, config: Config, brain: Brain, storage: Storage, *, password: str | None = None,
                  access_token: str | None = None, sync_timeout_ms: int = 30000):
@@ -186,10 +215,14 @@ class MatrixBot:
         self.store_path = Path(config.data_dir) / "matrix-store"
         self.client: AsyncClient | None = None
         self.interval = 1.0 / mc.messages_per_second if mc.messages_per_second and mc.messages_per_second > 0 else 0.0
-        self._jobs: collections.deque = collections.deque()
-        self._wake = asyncio.Event()
-        self._last_call = 0.0
+        self._last_call = 0.0  # start of the last paced call (reserved slot, may be in the future)
+        self._hold_until = 0.0  # a rate limit answer holds every lane until then
         self._tasks: list[asyncio.Task] = []
+        self._batches: collections.deque[_Batch] = collections.deque()
+        self._in_lanes: dict[str, collections.deque] = {}  # room -> (job, batch) waiting for the brain
+        self._out_lanes: dict[str, _OutLane] = {}  # room ("" for calls without one) -> jobs to send
+        self._lane_tasks: dict[tuple[str, str], asyncio.Task] = {}  # ("in"|"out", room) -> its worker
+        self._brain_pool: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopping = asyncio.Event()
         self._pending_invites: set[str] = set()
@@ -207,7 +240,9 @@ class MatrixBot:
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self) -> None:
         self.store_path.mkdir(parents=True, exist_ok=True)
-        cfg = AsyncClientConfig(encryption_enabled=self.mc.encryption, store_sync_tokens=True,
+        # the sync token lives in our storage (written when a sync was handled, not when received);
+        # nio's copy would only cost a synchronous write to the crypto store on every sync
+        cfg = AsyncClientConfig(encryption_enabled=self.mc.encryption, store_sync_tokens=False,
                                 max_limit_exceeded=0, max_timeouts=0, request_timeout=self.sync_timeout_ms / 1000 + 30)
         self.client = AsyncClient(self.mc.homeserver, self.mc.user_id, store_path=str(self.store_path), config=cfg)
         await self._login()
@@ -218,9 +253,9 @@ class MatrixBot:
             display = None
         localpart = self.user_id.split(":", 1)[0].lstrip("@")
         self._names = [self.user_id, display or "", localpart]
-        for row in self.storage.pending_outbox():  # replies a crash left unsent
-            self._jobs.append(row)
         loop = self._loop = asyncio.get_running_loop()
+        self._brain_pool = ThreadPoolExecutor(self.brain_threads, thread_name_prefix="pixbot-brain")
+        self._push_rows(self.storage.pending_outbox())  # replies a crash left unsent
 
         def outlet(replies: list[Reply]) -> None:  # replies the brain emits on its own (any thread)
             rows = [self._outbox_row(r.room, "m.room.message", reply_content(r, self.mc.threads, False),
@@ -229,21 +264,27 @@ class MatrixBot:
 
         self.brain.outlet = outlet
         self.brain.redactor = self.redact
-        self._tasks = [asyncio.create_task(self._worker(), name="matrix-sender"),
-                       asyncio.create_task(self._sync_loop(), name="matrix-sync")]
+        self._tasks = [asyncio.create_task(self._sync_loop(), name="matrix-sync")]
 
     async def stop(self) -> None:
         self._stopping.set()
         self.brain.outlet = None
         self.brain.redactor = None
-        for task in self._tasks:
+        tasks = [*self._tasks, *self._lane_tasks.values()]
+        for task in tasks:
             task.cancel()
-        for task in self._tasks:
+        for task in tasks:
             try:
-                await task
+                await task  # a lane stopped while the brain works waits for its commit
             except (asyncio.CancelledError, Exception):
                 pass
         self._tasks = []
+        self._lane_tasks.clear()
+        self._in_lanes.clear()
+        self._out_lanes.clear()
+        self._batches.clear()
+        if self._brain_pool is not None:
+            self._brain_pool.shutdown(wait=False)
         if self.client is not None:
             await self.client.close()
 
@@ -309,8 +350,8 @@ class MatrixBot:
     async def _sync_loop(self) -> None:
         backoff = self.backoff_min
         first = True
+        since = self.storage.get(KV_SYNC) or None  # the next sync starts here; storage keeps the last handled one
         while not self._stopping.is_set():
-            since = self.storage.get(KV_SYNC) or None
             try:
                 resp = await self.client.sync(timeout=0 if first else self.sync_timeout_ms, sync_filter=SYNC_FILTER,
                                               since=since, full_state=True if first else None)
@@ -320,13 +361,15 @@ class MatrixBot:
                 resp = exc
             if isinstance(resp, SyncResponse):
                 backoff = self.backoff_min
+                batch = _Batch(resp.next_batch)
+                self._batches.append(batch)
                 try:
-                    await self._on_sync(resp, history=since is not None)
-                except asyncio.CancelledError:
-                    raise
+                    self._on_sync(resp, history=since is not None, batch=batch)
                 except Exception:
                     log.exception("error while processing a sync response")
-                self.storage.set(KV_SYNC, resp.next_batch)
+                batch.sealed = True
+                self._commit_batches()
+                since = resp.next_batch
                 first = False
                 self.synced.set()
                 await self._crypto_upkeep()
@@ -365,7 +408,16 @@ class MatrixBot:
         except Exception as exc:
             log.warning("key maintenance failed (%s)", _short(exc))
 
-    async def _on_sync(self, resp: SyncResponse, history: bool) -> None:
+    def _commit_batches(self) -> None:
+        """Persist the token of the latest sync whose events (and all earlier ones) were handled."""
+        token = None
+        while self._batches and self._batches[0].sealed and self._batches[0].pending == 0:
+            token = self._batches.popleft().token
+        if token is not None:
+            self.storage.set(KV_SYNC, token)
+
+    def _on_sync(self, resp: SyncResponse, history: bool, batch: _Batch) -> None:
+        """Update rooms and memberships, and hand each new event to its room's lane (not awaited)."""
         for event in resp.account_data_events:
             if getattr(event, "type", None) == "m.direct" or (getattr(event, "source", {}) or {}).get("type") == "m.direct":
                 content = (getattr(event, "source", {}) or {}).get("content", {}) or getattr(event, "content", {})
@@ -397,15 +449,16 @@ class MatrixBot:
                 if getattr(event, "sender", None) == self.user_id:
                     continue
                 try:
-                    await self._on_event(room, event)
-                except asyncio.CancelledError:
-                    raise
+                    job = self._on_event(room, event)
                 except Exception:
                     log.exception("error while handling event %s", getattr(event, "event_id", "?"))
+                    continue
+                if job is not None:
+                    self._dispatch(room_id, job, batch)
             if (someone_left or not history) and room.joined_count <= 1 and room_id not in self._leaving:
                 log.info("alone in %s; leaving", room_id)
                 self._leaving.add(room_id)
-                self.call("leave", lambda r=room_id: self.client.room_leave(r))
+                self.call("leave", lambda r=room_id: self.client.room_leave(r), room=room_id)
         for room_id in resp.rooms.leave:  # left, kicked or refused: forget it (rooms_count stays true)
             self._leaving.discard(room_id)
             self._pending_invites.discard(room_id)
@@ -428,10 +481,10 @@ class MatrixBot:
             if is_direct:
                 self._direct.add(room_id)
                 self._save_direct()
-            self.call("join", lambda: self.client.join(room_id))
+            self.call("join", lambda: self.client.join(room_id), room=room_id)
         else:
             log.info("refusing the invitation to %s from %s", room_id, inviter)
-            self.call("reject", lambda: self.client.room_leave(room_id))
+            self.call("reject", lambda: self.client.room_leave(room_id), room=room_id)
 
     def _save_direct(self) -> None:
         self.storage.set(KV_DIRECT, json.dumps(sorted(self._direct)))
@@ -439,13 +492,13 @@ class MatrixBot:
     def is_direct(self, room: MatrixRoom) -> bool:
         return room.member_count <= 2 or room.room_id in self._direct
 
-    async def _on_event(self, room: MatrixRoom, event) -> None:
+    def _on_event(self, room: MatrixRoom, event) -> Callable[[], Awaitable[None]] | None:
+        """What to do with one event, read now (the room as this sync left it), run in its lane."""
         source = getattr(event, "source", {}) or {}
         content = source.get("content", {}) or {}
         direct = self.is_direct(room)
         if isinstance(event, MegolmEvent):
-            await self._undecryptable(room, event, content)
-            return
+            return functools.partial(self._undecryptable, room.room_id, direct, event, content)
         if isinstance(event, ReactionEvent) or (isinstance(event, UnknownEvent) and event.type == "m.reaction"):
             rel = content.get("m.relates_to") or {}
             target = getattr(event, "reacts_to", None) or rel.get("event_id")
@@ -453,13 +506,13 @@ class MatrixBot:
             if target and key:
                 msg = Incoming(sender=event.sender, room=room.room_id, text=key, event_id=event.event_id,
                                is_direct=direct, reaction_to=target, sender_name=room.user_name(event.sender))
-                await self._handle(msg, room)
-            return
+                return functools.partial(self._handle, msg)
+            return None
         if not isinstance(event, RoomMessageText):
-            return  # notices (other bots), emotes, media, state: not questions
+            return None  # notices (other bots), emotes, media, state: not questions
         rel = content.get("m.relates_to") or {}
         if rel.get("rel_type") == "m.replace":
-            return  # edits: the original was already handled
+            return None  # edits: the original was already handled
         body = strip_reply_fallback(event.body or "")
         addressed = False
         if not direct:
@@ -471,16 +524,46 @@ class MatrixBot:
                        thread=thread_root(content), is_direct=direct, addressed=addressed,
                        sender_name=room.user_name(event.sender),
                        sender_is_moderator=is_moderator(room, event.sender, self._creators.get(room.room_id, set())))
-        await self._handle(msg, room)
+        return functools.partial(self._handle, msg)
 
-    async def _handle(self, msg: Incoming, room: MatrixRoom) -> None:
+    def _dispatch(self, room_id: str, job: Callable[[], Awaitable[None]], batch: _Batch) -> None:
+        """Queue an event's handling in its room's lane; the lane's worker starts if idle."""
+        batch.pending += 1
+        self._in_lanes.setdefault(room_id, collections.deque()).append((job, batch))
+        if ("in", room_id) not in self._lane_tasks:
+            self._lane_tasks[("in", room_id)] = asyncio.create_task(self._in_lane(room_id), name=f"matrix-in {room_id}")
+
+    async def _in_lane(self, room_id: str) -> None:
+        """Handle one room's events one after the other (the next waits for the previous reply to
+        be committed to the outbox). A stop leaves the rest unhandled and their sync uncommitted:
+        they come again at the next start."""
+        lane = self._in_lanes[room_id]
+        try:
+            while lane:
+                job, batch = lane[0]
+                try:
+                    await job()
+                except asyncio.CancelledError:
+                    raise
+                except Exception:
+                    log.exception("error while handling an event in %s", room_id)
+                lane.popleft()
+                batch.pending -= 1
+                self._commit_batches()
+        finally:
+            if self._lane_tasks.get(("in", room_id)) is asyncio.current_task():
+                del self._lane_tasks[("in", room_id)]
+                if not lane:
+                    self._in_lanes.pop(room_id, None)
+
+    async def _handle(self, msg: Incoming) -> None:
         rows: list[dict] = []
 
         def persist(replies: list[Reply]) -> None:  # runs inside the brain's claim transaction
             rows.extend(self._outbox_row(r.room, "m.room.message", reply_content(r, self.mc.threads, not msg.is_direct),
                                          dataclasses.asdict(r)) for r in replies)
 
-        work = asyncio.ensure_future(asyncio.to_thread(self.brain.handle, msg, persist))
+        work = self._loop.run_in_executor(self._brain_pool, self.brain.handle, msg, persist)
         try:
             await asyncio.shield(work)
         except asyncio.CancelledError:
@@ -490,21 +573,21 @@ class MatrixBot:
             raise
         self._push_rows(rows)
 
-    async def _undecryptable(self, room: MatrixRoom, event: MegolmEvent, content: dict) -> None:
+    async def _undecryptable(self, room_id: str, direct: bool, event: MegolmEvent, content: dict) -> None:
         if not self.storage.claim_event("undecryptable:" + event.event_id):
             return
-        log.warning("cannot decrypt %s in %s (session %s)", event.event_id, room.room_id, event.session_id)
+        log.warning("cannot decrypt %s in %s (session %s)", event.event_id, room_id, event.session_id)
         if self.client.olm:
             async def request():
                 try:
                     return await self.client.request_room_key(event)
                 except LocalProtocolError:  # already requested for this session
                     return None
-            self.call("request_room_key", request)
+            self.call("request_room_key", request, room=room_id)
         root = thread_root(content)
-        reply = Reply(room=room.room_id, text=strings.MATRIX_CANNOT_DECRYPT, thread=root or event.event_id,
+        reply = Reply(room=room_id, text=strings.MATRIX_CANNOT_DECRYPT, thread=root or event.event_id,
                       reply_to=event.event_id, kind="error", asker=event.sender)
-        self.send_reply(reply, mention=not self.is_direct(room))
+        self.send_reply(reply, mention=not direct)
 
     # -- outgoing -------------------------------------------------------------------------------
     def send_reply(self, reply: Reply, mention: bool = False) -> None:
@@ -516,7 +599,7 @@ class MatrixBot:
         """Take back a message the bot sent (brain.redactor); callable from any thread: the
         redaction is queued behind the same pacing as messages."""
         self._loop.call_soon_threadsafe(
-            lambda: self.call("redact", lambda: self.client.room_redact(room, event_id, reason)))
+            lambda: self.call("redact", lambda: self.client.room_redact(room, event_id, reason), room=room))
 
     def _outbox_row(self, room: str, event_type: str, content: dict, reply: dict | None) -> dict:
         """Write one outgoing event to the outbox with its transaction id; return the row."""
@@ -525,44 +608,61 @@ class MatrixBot:
         row_id = self.storage.enqueue(room, payload, txn)
         return {"id": row_id, "txn_id": txn, "room": room, "payload": payload}
 
-    def _enqueue(self, room: str, event_type: str, content: dict, reply: dict | None, front: bool = False) -> None:
-        row = self._outbox_row(room, event_type, content, reply)
-        if front:
-            self._jobs.appendleft(row)
-        else:
-            self._jobs.append(row)
-        self._wake.set()
+    def _enqueue(self, room: str, event_type: str, content: dict, reply: dict | None) -> None:
+        self._submit(self._outbox_row(room, event_type, content, reply))
 
     def _push_rows(self, rows: list[dict]) -> None:
-        self._jobs.extend(rows)
-        self._wake.set()
+        for row in rows:
+            self._submit(row)
 
-    def call(self, name: str, factory: Callable[[], Awaitable[Any]]) -> asyncio.Future:
-        """Queue any other outgoing API call behind the same pacing."""
+    def call(self, name: str, factory: Callable[[], Awaitable[Any]], room: str = "") -> asyncio.Future:
+        """Queue any other outgoing API call in its room's lane, behind the same pacing."""
         fut = asyncio.get_running_loop().create_future()
-        self._jobs.append(_Call(name, factory, fut))
-        self._wake.set()
+        self._submit(_Call(name, factory, fut, room))
         return fut
 
-    async def _pace(self) -> None:
-        wait = self._last_call + self.interval - time.monotonic()
-        if wait > 0:
-            await asyncio.sleep(wait)
-        self._last_call = time.monotonic()
+    def _submit(self, job: _Call | dict) -> None:
+        """Queue an outgoing job in its room's lane (messages and calls before reactions)."""
+        room = job.room if isinstance(job, _Call) else job["room"]
+        lane = self._out_lanes.setdefault(room, _OutLane())
+        reaction = isinstance(job, dict) and job["payload"].get("type") == "m.reaction"
+        (lane.low if reaction else lane.high).append(job)
+        if ("out", room) not in self._lane_tasks:
+            self._lane_tasks[("out", room)] = asyncio.create_task(self._out_lane(room), name=f"matrix-out {room}")
 
-    async def _worker(self) -> None:
-        await self.synced.wait()  # rooms (and their encryption state) are known after the first sync
-        while True:
-            while not self._jobs:
-                self._wake.clear()
-                await self._wake.wait()
-            job = self._jobs.popleft()
-            if isinstance(job, _Call):
-                result = await self._attempt(job.name, job.factory)
-                if not job.future.done():
-                    job.future.set_result(result)
-            else:
-                await self._send_row(job)
+    async def _pace(self) -> None:
+        """Wait for this call's turn: calls start at most ``messages_per_second`` apart, across
+        all lanes, and none before a rate limit's retry-after has passed."""
+        now = time.monotonic()
+        slot = max(now, self._last_call + self.interval, self._hold_until)
+        self._last_call = slot  # reserved before sleeping: lanes get successive slots
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+    async def _out_lane(self, room: str) -> None:
+        lane = self._out_lanes[room]
+        try:
+            await self.synced.wait()  # rooms (and their encryption state) are known after the first sync
+            while lane.high or lane.low:
+                if not lane.high and self.interval == 0:
+                    # unpaced: the reactions waiting here go out together (the homeserver
+                    # persists them in one batch), in the order they were queued
+                    batch = list(lane.low)
+                    lane.low.clear()
+                    await asyncio.gather(*(self._send_row(row, delay=0.005 * i) for i, row in enumerate(batch)))
+                    continue
+                job = lane.high.popleft() if lane.high else lane.low.popleft()
+                if isinstance(job, _Call):
+                    result = await self._attempt(job.name, job.factory)
+                    if not job.future.done():
+                        job.future.set_result(result)
+                else:
+                    await self._send_row(job)
+        finally:
+            if self._lane_tasks.get(("out", room)) is asyncio.current_task():
+                del self._lane_tasks[("out", room)]
+                if not lane.high and not lane.low:
+                    self._out_lanes.pop(room, None)
 
     async def _attempt(self, name: str, factory: Callable[[], Awaitable[Any]], forever: bool = False):
         """Run one paced call; retry on rate limits (after the server's delay) and transport
@@ -583,7 +683,7 @@ class MatrixBot:
             if isinstance(resp, ErrorResponse) and (resp.status_code == "M_LIMIT_EXCEEDED" or resp.retry_after_ms):
                 delay = (getattr(resp, "retry_after_ms", None) or 1000) / 1000
                 log.warning("%s rate limited; retrying in %.1f s", name, delay)
-                await asyncio.sleep(delay)
+                self._hold_until = max(self._hold_until, time.monotonic() + delay)  # every lane waits
                 continue
             if not isinstance(resp, (ErrorResponse, BaseException)):
                 return resp
@@ -596,8 +696,10 @@ class MatrixBot:
             await asyncio.sleep(backoff)
             backoff = min(backoff * 2, self.backoff_max)
 
-    async def _send_row(self, row: dict) -> None:
+    async def _send_row(self, row: dict, delay: float = 0.0) -> None:
         payload = row["payload"]
+        if delay:
+            await asyncio.sleep(delay)
         # a room joined a moment ago may not be in our sync yet (nio needs it to know whether to
         # encrypt): give the sync loop a little time before sending
         for _ in range(ROOM_WAIT_STEPS):
@@ -619,9 +721,9 @@ class MatrixBot:
             self.brain.sent(reply, event_id)
         except Exception:
             log.exception("brain.sent failed for %s", event_id)
-        for key in reversed(reply.reactions):
+        for key in reply.reactions:  # after any message already waiting in this room
             content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-            self._enqueue(row["room"], "m.reaction", content, None, front=True)
+            self._enqueue(row["room"], "m.reaction", content, None)
 
 
 async def run_matrix(config: Config, brain: Brain, storage: Storage, stop: asyncio.Event | None = None) -> None:

@@ -62,6 +62,7 @@ class Synapse:
     port: int = field(default_factory=free_port)
     process: subprocess.Popen | None = None
     shared_secret: str = field(default_factory=lambda: secrets.token_hex(16))
+    db_dir: Path | None = None  # where the SQLite database lives (default: workdir/data)
 
     @property
     def url(self) -> str:
@@ -101,7 +102,7 @@ class Synapse:
         cfg.update({
             "listeners": [{"port": self.port, "bind_addresses": ["127.0.0.1"], "type": "http", "tls": False,
                            "x_forwarded": False, "resources": [{"names": ["client"], "compress": False}]}],
-            "database": {"name": "sqlite3", "args": {"database": str(data / "homeserver.db")}},
+            "database": {"name": "sqlite3", "args": {"database": str((self.db_dir or data) / "homeserver.db")}},
             "registration_shared_secret": self.shared_secret,
             "enable_registration": False,
             "trusted_key_servers": [],
@@ -196,6 +197,17 @@ class Synapse:
         self.stop()
 
 
+async def stop_syncing(task: asyncio.Task | None, client) -> None:
+    """Cancel a client's sync task, wait for it, and close the client."""
+    if task:
+        task.cancel()
+        try:
+            await task
+        except (asyncio.CancelledError, Exception):
+            pass
+    await client.close()
+
+
 class Peer:
     """A person's client: syncs in the background and keeps every room event it sees."""
 
@@ -217,13 +229,7 @@ class Peer:
         return self
 
     async def close(self) -> None:
-        if self._task:
-            self._task.cancel()
-            try:
-                await self._task
-            except (asyncio.CancelledError, Exception):
-                pass
-        await self.client.close()
+        await stop_syncing(self._task, self.client)
 
     async def _on_event(self, room, event) -> None:
         self.events.append((room.room_id, event))

@@ -288,3 +288,22 @@ async def test_outbox_is_flushed_at_start_and_resends_are_deduplicated(harness, 
     resent = harness.storage.db.execute("SELECT sent_event_id FROM outbox WHERE id = ?", (row[0],)).fetchone()[0]
     assert resent == sent.event_id  # same transaction id: the homeserver returned the same event
     assert sum(1 for r, e in staff.events if r == room and content(e).get("body") == "Déjà envoyé") == 1
+
+
+async def test_rooms_in_parallel_each_room_in_order(bot, staff, colleague):
+    """Questions sent at once in two rooms are all answered; within a room the replies come in the
+    order of the questions, each before the 👍/👎 on it are needed by anything else."""
+    room = await open_dm(staff, bot.user_id)
+    other = await open_dm(colleague, bot.user_id)
+    questions = [QUESTION, "Comment vérifier un certificat Pix ?", "Où trouver le code d'une campagne ?"]
+    sent = [await staff.send(room, q) for q in questions]  # without waiting for the answers
+    elsewhere = await colleague.send(other, QUESTION)
+    replies = [await staff.reply_to(bot.user_id, q) for q in sent]
+    await colleague.reply_to(bot.user_id, elsewhere)
+    order = [next(i for i, (_, e) in enumerate(staff.events) if e is r) for r in replies]
+    assert order == sorted(order), "replies in a room must follow the order of the questions"
+    for q in sent:
+        assert len(staff.replies_to(bot.user_id, q)) == 1
+    keys = set()
+    await staff.wait_for(lambda r, e: isinstance(e, ReactionEvent) and e.reacts_to == replies[0].event_id
+                         and (keys.add(e.key) or keys >= {"👍", "👎"}), what="👍 and 👎 on the first answer")
