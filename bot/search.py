@@ -29,14 +29,14 @@ from .textnorm import normalize_for_embedding
 
 @dataclass
 class SearchParams:
-    w_dense: float = 0.4
-    w_lexical: float = 0.6
+    w_dense: float = 0.5
+    w_lexical: float = 0.5
     body_offset: float = 0.05
     body_lexical: float = 0.9
     doc_bias: float = -0.04
-    answer_threshold: float = 0.82
-    suggest_threshold: float = 0.3
-    margin: float = 0.2
+    answer_threshold: float = 0.86
+    suggest_threshold: float = 0.34
+    margin: float = 0.0
     max_suggestions: int = 3
     candidates: int = 256
 
