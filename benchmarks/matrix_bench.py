@@ -8,14 +8,16 @@ Prints median and p95 (milliseconds), client-observed, plus the homeserver-times
 
 ``--echo`` replaces the bot by a bare matrix-nio echo bot (same account, same homeserver, same
 measurement): it answers every text message at once with a threaded notice, which is the floor
-set by Synapse and the sync round trips. ``--no-reactions`` runs the adapter without the reactions
-it puts on its answers (not the product's behaviour; it shows their share). ``--tmpfs`` puts the homeserver's SQLite database on
-/dev/shm (no disk syncs; a setting for a throw-away loopback server only). ``--threads 1``
-keeps the query embedding on one thread (``search.threads``): on 2 cores shared with Synapse,
-two busy-waiting intra-op threads can slow a query down a lot.
+set by Synapse and the sync round trips. ``--no-reactions`` runs the adapter without the
+reactions it puts on its answers (not the product's behaviour; it shows their share).
+``--tmpfs`` puts the homeserver's SQLite database on /dev/shm (no disk syncs; a setting for a
+throw-away loopback server only). ``--pause 1`` lets each asker read for a second before the
+next question, as a person would (by default questions go back to back, so each one also waits
+behind the previous answer's reactions in Synapse). ``--threads 1`` keeps the query embedding
+on one thread (``search.threads``), for a 2-core machine shared with Synapse.
 
     .venv/bin/python benchmarks/matrix_bench.py [--questions 200] [--askers 20] [--echo] [--tmpfs]
-                                                [--no-reactions] [--threads N]
+                                                [--no-reactions] [--threads N] [--pause S]
 """
 
 from __future__ import annotations
@@ -58,9 +60,12 @@ def questions_from_faq(engine: Engine) -> list[str]:
     return out or ["Comment inviter un collègue dans Pix Orga ?"]
 
 
-async def ask_series(peer: Peer, room: str, bot_id: str, questions: list[str]) -> tuple[list[float], list[float]]:
+async def ask_series(peer: Peer, room: str, bot_id: str, questions: list[str],
+                     pause: float = 0.0) -> tuple[list[float], list[float]]:
     client_ms, server_ms = [], []
-    for q in questions:
+    for i, q in enumerate(questions):
+        if pause and i:
+            await asyncio.sleep(pause)  # a person reads the answer before asking again
         t0 = time.perf_counter()
         event_id = await peer.send(room, q)
         reply = await peer.reply_to(bot_id, event_id, timeout=60)
@@ -127,7 +132,7 @@ def report(label: str, client_ms: list[float], server_ms: list[float], wall: flo
 
 
 async def main(n_questions: int, n_askers: int, faq_dir: Path, docs_dir: Path | None, echo: bool = False,
-               tmpfs: bool = False, reactions: bool = True, threads: int = 0) -> None:
+               tmpfs: bool = False, reactions: bool = True, threads: int = 0, pause: float = 0.0) -> None:
     logging.basicConfig(level=logging.WARNING)
     work = Path(tempfile.mkdtemp(prefix="matrix-bench-"))
     server = Synapse(work / "synapse", db_dir=Path(tempfile.mkdtemp(prefix="synapse-db-", dir="/dev/shm"))
@@ -185,13 +190,14 @@ async def main(n_questions: int, n_askers: int, faq_dir: Path, docs_dir: Path | 
 
         series = [questions[i % len(questions)] for i in range(n_questions)]
         t = time.perf_counter()
-        client_ms, server_ms = await ask_series(peers[0], rooms[0], bot.user_id, series)
-        report(f"1 asker, {n_questions} questions in a row", client_ms, server_ms, time.perf_counter() - t)
+        client_ms, server_ms = await ask_series(peers[0], rooms[0], bot.user_id, series, pause)
+        report(f"1 asker, {n_questions} questions in a row" + (f", {pause:g} s apart" if pause else ""),
+               client_ms, server_ms, time.perf_counter() - t)
 
         per = max(1, n_questions // len(peers))
         t = time.perf_counter()
         results = await asyncio.gather(*(
-            ask_series(p, r, bot.user_id, [questions[(i * 7 + k) % len(questions)] for k in range(per)])
+            ask_series(p, r, bot.user_id, [questions[(i * 7 + k) % len(questions)] for k in range(per)], pause)
             for i, (p, r) in enumerate(zip(peers, rooms))))
         wall = time.perf_counter() - t
         report(f"{len(peers)} askers at once, {per} questions each",
@@ -216,6 +222,8 @@ if __name__ == "__main__":
     parser.add_argument("--tmpfs", action="store_true", help="homeserver database on /dev/shm")
     parser.add_argument("--no-reactions", action="store_true", help="bot without its reactions (to measure them)")
     parser.add_argument("--threads", type=int, default=0, help="search.threads (0: the runtime's default)")
+    parser.add_argument("--pause", type=float, default=0.0,
+                        help="seconds an asker waits after a reply before the next question (0: back to back)")
     args = parser.parse_args()
     asyncio.run(main(args.questions, args.askers, args.faq_dir, args.docs_dir, args.echo, args.tmpfs,
-                     not args.no_reactions, args.threads))
+                     not args.no_reactions, args.threads, args.pause))
