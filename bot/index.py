@@ -127,8 +127,8 @@ class IndexStore:
         path = self.root / "builds" / pointer.read_text().strip()
         return path if (path / "manifest.json").exists() else None
 
-    def current_manifest(self) -> dict | None:
-        """The live build's manifest (cheap: enough to tell whether a rebuild is needed)."""
+    def _current(self) -> tuple[Path, dict] | None:
+        """The live build's folder and manifest (cheap: enough to tell whether a rebuild is needed)."""
         path = self._current_dir()
         if path is None:
             return None
@@ -137,16 +137,15 @@ class IndexStore:
         except (OSError, ValueError) as exc:
             log.warning("index at %s is unreadable (%s); it will be rebuilt", path, exc)
             return None
-        return manifest if manifest.get("format") == FORMAT_VERSION else None
+        return (path, manifest) if manifest.get("format") == FORMAT_VERSION else None
 
     def load_current(self) -> SearchIndex | None:
-        path = self._current_dir()
-        if path is None:
-            return None
+        current = self._current()
+        return self._load_build(*current) if current else None
+
+    @staticmethod
+    def _load_build(path: Path, manifest: dict) -> SearchIndex | None:
         try:
-            manifest = json.loads((path / "manifest.json").read_text())
-            if manifest.get("format") != FORMAT_VERSION:
-                return None
             items = [Item(**{**d, "phrasings": tuple(d["phrasings"]), "topics": tuple(d["topics"])})
                      for d in json.loads((path / "items.json").read_text())]
             units = [Unit(*u) for u in json.loads((path / "units.json").read_text())]
@@ -197,9 +196,10 @@ class IndexStore:
         sources = self.load_sources()
         if sources.errors:
             raise SourceError(sources.errors)
-        manifest = self.current_manifest()
+        live = self._current()
+        manifest = live[1] if live else None
         if not force and self.is_fresh(manifest, sources):
-            current = self.load_current()
+            current = self._load_build(*live)
             if current is not None:
                 return current, IndexChanges(), sources
         changes = self._diff(manifest, sources.items)

@@ -3,9 +3,16 @@ which trains the shipped model when it is missing)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import yaml
+from rapidfuzz import fuzz, process
+
+from bot.config import load_config
 from bot.evaluate import Case
 from bot.hygiene import check_content
-from bot.train import training_pairs
+from bot.textnorm import fold_accents
+from bot.train import training_pairs, training_questions
 from pixbot_testing import make_config
 
 
@@ -49,15 +56,6 @@ def test_training_folder_is_read_by_default(tmp_path, sample_sources):
 
 def test_bundled_training_questions_stay_clear_of_the_evaluation_set():
     """Training on near-copies of evaluation questions would make the held-out figures lie."""
-    from pathlib import Path
-
-    import yaml
-    from rapidfuzz import fuzz, process
-
-    from bot.config import load_config
-    from bot.textnorm import fold_accents
-    from bot.train import training_questions
-
     root = Path(__file__).resolve().parent.parent
     config = load_config(root / "config.example.yaml")
     questions = [fold_accents(c.question.lower()) for c in training_questions(config)]
