@@ -194,7 +194,7 @@ def cmd_train(args) -> int:
     try:
         cases = [case for path in args.cases for case in load_cases(Path(path))]
         report = train(config, output, epochs=args.epochs, base_model=args.base_model, seed=args.seed,
-                       cases=cases)
+                       cases=cases, hard_negatives=args.hard_negatives)
     except CasesError as exc:
         print(exc, file=sys.stderr)
         return EXIT_SOURCE_ERROR
@@ -211,7 +211,7 @@ def cmd_check(args) -> int:
                              None if args.faq or args.docs else config.training_dir)
     for p in problems:
         print(p)
-    print(f"{len(problems)} problème(s)." if problems else "Contenu vérifié : aucun problème.")
+    print(strings.CHECK_PROBLEMS.format(count=len(problems)) if problems else strings.CHECK_CLEAN)
     return 1 if problems else 0
 
 
@@ -389,6 +389,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=2)
     p.add_argument("--base-model", default=None, help="model to start from (default: search.model)")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--no-hard-negatives", dest="hard_negatives", action="store_false",
+                   help="train on (question, answer) pairs only, without the closest wrong item")
     p.add_argument("--cases", nargs="+", default=[], help="more {question, expected} files to learn from, "
                    "besides sources.training_dir (never the held-out evaluation half)")
     p.set_defaults(func=cmd_train)

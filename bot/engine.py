@@ -31,7 +31,10 @@ class Engine:
                                              runtime_dir=config.runtime_dir, backend=config.runtime,
                                              threads=config.threads)
         self.params = params or config.search
-        self.store = IndexStore(config.index_dir, self.faq_dir, self.docs_dir, self.embedder)
+        # example questions name entries of the configured content: only used with it
+        configured = (self.faq_dir, self.docs_dir) == (config.faq_dir, config.docs_dir)
+        self.store = IndexStore(config.index_dir, self.faq_dir, self.docs_dir, self.embedder,
+                                config.training_dir if configured else None)
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
         self.last_sources: LoadResult | None = None

@@ -32,8 +32,9 @@ from .sources import Item, LoadResult, SourceError, load_sources
 
 log = logging.getLogger(__name__)
 
-FORMAT_VERSION = 5  # bump whenever build_units() or the stored layout changes
-# unit kinds: "q" = a question-like text (FAQ question/variant, passage heading path),
+FORMAT_VERSION = 6  # bump whenever build_units() or the stored layout changes
+# unit kinds: "q" = a question-like text (FAQ question/variant, passage heading path, example
+#                   question from sources.training_dir),
 #             "a" = a body text (FAQ question + answer, passage title + text)
 
 
@@ -70,11 +71,12 @@ def build_units(items: list[Item]) -> list[Unit]:
         else:
             units.append(Unit(i, "q", item.title.replace(" › ", ". ")))
             units.append(Unit(i, "a", f"{item.title.replace(' › ', '. ')}. {_plain(item.body)}"))
+        units.extend(Unit(i, "q", e) for e in item.examples)
     return units
 
 
-def index_key(faq_dir: Path | None, docs_dir: Path | None) -> str:
-    raw = f"{faq_dir.resolve() if faq_dir else ''}|{docs_dir.resolve() if docs_dir else ''}"
+def index_key(*folders: Path | None) -> str:
+    raw = "|".join(str(f.resolve()) if f else "" for f in folders)
     return hashlib.sha256(raw.encode()).hexdigest()[:12]
 
 
@@ -113,11 +115,13 @@ class SearchIndex:
 class IndexStore:
     """Builds, persists and loads the index for one pair of source folders."""
 
-    def __init__(self, root: Path, faq_dir: Path | None, docs_dir: Path | None, embedder: Embedder):
+    def __init__(self, root: Path, faq_dir: Path | None, docs_dir: Path | None, embedder: Embedder,
+                 examples_dir: Path | None = None):
         self.faq_dir = faq_dir
         self.docs_dir = docs_dir
+        self.examples_dir = examples_dir
         self.embedder = embedder
-        self.root = root / index_key(faq_dir, docs_dir)
+        self.root = root / index_key(faq_dir, docs_dir, examples_dir)
 
     # -- persistence --------------------------------------------------------------------------
     def _current_dir(self) -> Path | None:
@@ -146,7 +150,8 @@ class IndexStore:
     @staticmethod
     def _load_build(path: Path, manifest: dict) -> SearchIndex | None:
         try:
-            items = [Item(**{**d, "phrasings": tuple(d["phrasings"]), "topics": tuple(d["topics"])})
+            items = [Item(**{**d, "phrasings": tuple(d["phrasings"]), "topics": tuple(d["topics"]),
+                             "examples": tuple(d["examples"])})
                      for d in json.loads((path / "items.json").read_text())]
             units = [Unit(*u) for u in json.loads((path / "units.json").read_text())]
             dense = faiss.read_index(str(path / "dense.faiss"))
@@ -179,7 +184,7 @@ class IndexStore:
 
     # -- building -----------------------------------------------------------------------------
     def load_sources(self) -> LoadResult:
-        return load_sources(self.faq_dir, self.docs_dir)
+        return load_sources(self.faq_dir, self.docs_dir, self.examples_dir)
 
     def is_fresh(self, manifest: dict | None, sources: LoadResult) -> bool:
         return (

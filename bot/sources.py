@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import yaml
@@ -41,10 +41,12 @@ class Item:
     topics: tuple[str, ...] = ()
     origin: str = ""  # file the item comes from, relative to its root folder
     line: int | None = None
+    examples: tuple[str, ...] = ()  # example questions from sources.training_dir (first chunk only)
 
     def content_hash(self) -> str:
         h = hashlib.sha256()
-        for part in (self.id, self.title, self.body, *self.phrasings, self.source or "", *self.topics):
+        for part in (self.id, self.title, self.body, *self.phrasings, self.source or "", *self.topics,
+                     *self.examples):
             h.update(part.encode("utf-8"))
             h.update(b"\x00")
         return h.hexdigest()
@@ -67,6 +69,7 @@ class LoadResult:
     errors: list[SourceProblem] = field(default_factory=list)
     warnings: list[SourceProblem] = field(default_factory=list)
     files: dict[str, str] = field(default_factory=dict)  # origin -> sha256 of file bytes
+    examples: list[tuple[str, str]] = field(default_factory=list)  # (example question, item id)
 
 
 class SourceError(Exception):
@@ -87,37 +90,46 @@ def _as_str_list(value, what: str) -> tuple[list[str], str | None]:
     return [], strings.SRC_NOT_A_LIST.format(what=what)
 
 
+def _yaml_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+
+
+def _read_yaml_list(path: Path, rel: str, key: str, result: LoadResult, not_a_list: str):
+    """The entries of one YAML list file as (line, raw entry), recording the file's hash under
+    ``key`` and any problem in ``result``; None when the file cannot be used."""
+    raw = path.read_bytes()
+    result.files[key] = hashlib.sha256(raw).hexdigest()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        result.errors.append(SourceProblem(rel, strings.SRC_NOT_UTF8.format(pos=exc.start)))
+        return None
+    try:
+        node = yaml.compose(text, Loader=_LOADER)
+        data = _LOADER("").construct_document(node) if node is not None else None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        problem = getattr(exc, "problem", None) or str(exc)
+        result.errors.append(
+            SourceProblem(rel, strings.SRC_BAD_YAML.format(problem=problem), line=mark.line + 1 if mark else None)
+        )
+        return None
+    if data is None:
+        result.warnings.append(SourceProblem(rel, strings.SRC_EMPTY_FILE))
+        return None
+    if not isinstance(data, list):
+        result.errors.append(SourceProblem(rel, not_a_list, line=1))
+        return None
+    return [(node.value[i].start_mark.line + 1, entry) for i, entry in enumerate(data)]
+
+
 def load_faq(faq_dir: Path, result: LoadResult, seen: dict[str, str] | None = None) -> None:
     """Load every ``*.yaml``/``*.yml`` file below ``faq_dir`` into ``result``."""
     seen = {} if seen is None else seen
-    files = sorted(p for p in faq_dir.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    for path in files:
+    for path in _yaml_files(faq_dir):
         rel = path.relative_to(faq_dir).as_posix()
-        raw = path.read_bytes()
-        result.files[f"faq:{rel}"] = hashlib.sha256(raw).hexdigest()
-        try:
-            text = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            result.errors.append(SourceProblem(rel, strings.SRC_NOT_UTF8.format(pos=exc.start)))
-            continue
-        try:
-            node = yaml.compose(text, Loader=_LOADER)
-            data = _LOADER("").construct_document(node) if node is not None else None
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            result.errors.append(
-                SourceProblem(rel, strings.SRC_BAD_YAML.format(problem=problem), line=mark.line + 1 if mark else None)
-            )
-            continue
-        if data is None:
-            result.warnings.append(SourceProblem(rel, strings.SRC_EMPTY_FILE))
-            continue
-        if not isinstance(data, list):
-            result.errors.append(SourceProblem(rel, strings.SRC_FAQ_NOT_LIST, line=1))
-            continue
-        for index, raw_entry in enumerate(data):
-            line = node.value[index].start_mark.line + 1 if node is not None else None
+        entries = _read_yaml_list(path, rel, f"faq:{rel}", result, strings.SRC_FAQ_NOT_LIST)
+        for index, (line, raw_entry) in enumerate(entries or []):
             _load_faq_entry(rel, index, line, raw_entry, result, seen)
 
 
@@ -308,11 +320,51 @@ def _add_passages(rel, meta, body, body_line, topics, source, result, max_words,
         result.warnings.append(SourceProblem(rel, strings.SRC_EMPTY_FILE))
 
 
-def load_sources(faq_dir: Path | None, docs_dir: Path | None) -> LoadResult:
-    """Load FAQ and documentation. Missing folders count as empty."""
+def load_examples(examples_dir: Path, result: LoadResult) -> None:
+    """Attach the example questions of ``examples_dir`` (YAML lists of ``{question, expected}``,
+    written as staff type them) to the items they expect, as extra phrasings to match against.
+
+    ``expected`` is an FAQ id, a passage id or a page path (its first passage). A question whose
+    item no longer exists is only a warning (``pixbot check`` lists it); a broken file is an error.
+    """
+    first: dict[str, int] = {}
+    for i, item in enumerate(result.items):
+        first.setdefault(item.id, i)
+        if item.kind == "doc":
+            first.setdefault(item.id.split("#", 1)[0], i)
+    found: dict[int, list[str]] = {}
+    for path in _yaml_files(examples_dir):
+        rel = path.relative_to(examples_dir).as_posix()
+        entries = _read_yaml_list(path, rel, f"examples:{rel}", result, strings.SRC_EXAMPLES_NOT_LIST)
+        for index, (line, raw) in enumerate(entries or []):
+            label = f"#{index + 1}"
+            question = raw.get("question") if isinstance(raw, dict) else None
+            if not isinstance(raw, dict) or "expected" not in raw or not isinstance(question, str) \
+                    or not question.strip():
+                result.errors.append(SourceProblem(rel, strings.SRC_BAD_EXAMPLE, entry=label, line=line))
+                continue
+            expected = raw["expected"]
+            if expected in (None, "", "null"):  # a question nothing answers: nothing to attach
+                continue
+            target = first.get(str(expected).strip())
+            if target is None:
+                result.warnings.append(SourceProblem(rel, strings.SRC_EXAMPLE_UNKNOWN_ID.format(id=expected),
+                                                     entry=label, line=line))
+                continue
+            result.examples.append((question.strip(), str(expected).strip()))
+            found.setdefault(target, []).append(question.strip())
+    for i, questions in found.items():
+        item = result.items[i]
+        result.items[i] = replace(item, examples=tuple(q for q in dict.fromkeys(questions) if q not in item.phrasings))
+
+
+def load_sources(faq_dir: Path | None, docs_dir: Path | None, examples_dir: Path | None = None) -> LoadResult:
+    """Load FAQ, documentation and example questions. Missing folders count as empty."""
     result = LoadResult()
     if faq_dir is not None and faq_dir.is_dir():
         load_faq(faq_dir, result)
     if docs_dir is not None and docs_dir.is_dir():
         load_docs(docs_dir, result)
+    if examples_dir is not None and examples_dir.is_dir():
+        load_examples(examples_dir, result)
     return result

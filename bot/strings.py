@@ -22,6 +22,17 @@ SRC_BAD_ID = "identifiant « {id} » invalide : lettres minuscules, chiffres et 
 SRC_DUPLICATE_ID = "identifiant « {id} » déjà utilisé dans {other}"
 SRC_NOT_A_LIST = "le champ « {what} » doit être une liste de textes"
 SRC_BAD_URL = "source « {value} » : adresse web (http/https) ou mailto attendue"
+SRC_EXAMPLES_NOT_LIST = "le fichier doit contenir une liste de questions (chaque question commence par « - question: »)"
+SRC_BAD_EXAMPLE = "une question d'exemple demande « question » (un texte) et « expected » (un identifiant, ou null)"
+SRC_EXAMPLE_UNKNOWN_ID = "identifiant inconnu « {id} » : question ignorée"
+# `pixbot check` (content hygiene, for the people who edit the FAQ and documentation)
+CHECK_EMPTY_TEXT = "texte vide"
+CHECK_NO_VARIANT = "aucune variante de la question"
+CHECK_LINK_NO_TEXT = "lien sans texte ({url})"
+CHECK_BAD_LINK = "lien mal formé « {url} »"
+CHECK_BAD_ADDRESS = "adresse mal formée « {url} »"
+CHECK_PROBLEMS = "{count} problème(s)."
+CHECK_CLEAN = "Contenu vérifié : aucun problème."
 
 
 def source_problem(file: str, message: str, entry: str | None, line: int | None) -> str:

@@ -6,13 +6,16 @@ MultipleNegativesRankingLoss on pairs drawn from the sources:
 * each FAQ phrasing -> every other phrasing of the same entry (question-to-question matching);
 * each FAQ phrasing -> the entry's question + answer text (the body unit of the index);
 * each documentation passage's heading path -> its text;
-* each training question (``sources.training_dir``, default ``training/``: YAML lists of
+* each example question (``sources.training_dir``, default ``training/``: YAML lists of
   ``{question, expected}`` written in staff chat style, plus any ``--cases`` file) -> the main
   question and the body of the entry or passage it expects, so the model also learns how staff
-  actually type. The evaluation set's held-out half must never be given here.
+  actually type. The index also matches queries against these questions (see sources.py). The
+  evaluation set's held-out half must never be given here.
 
-Batches never hold the same text twice (NO_DUPLICATES), which keeps two pairs of one entry
-from acting as each other's negatives. The model is saved to a local folder; the index uses it
+Each pair also gets a hard negative (see ``training_pairs``): the wrong item of the same kind
+that BM25 ranks first for the anchor, so the model learns to tell close neighbours apart (the
+usual mistake was the right topic, wrong entry). Batches never hold the same text twice
+(NO_DUPLICATES), which keeps two pairs of one entry from acting as each other's negatives. The model is saved to a local folder; the index uses it
 when ``search.trained_model`` points at it (the default place is data/models/pixbot-minilm).
 """
 
@@ -24,65 +27,90 @@ import random
 import time
 from pathlib import Path
 
+import numpy as np
+
 from .config import Config
 from .embedding import Embedder, resolve_model_path
-from .evaluate import load_cases, matches
+from .evaluate import Case, matches
 from .index import build_units
+from .lexical import LexicalIndex
 from .sources import SourceError, load_sources
 from .textnorm import normalize_for_embedding
 
 log = logging.getLogger(__name__)
 
 
-def training_questions(config: Config) -> list:
-    """The {question, expected} cases of every YAML file in ``sources.training_dir``."""
-    folder = config.training_dir
-    if folder is None or not folder.is_dir():
-        return []
-    cases = []
-    for path in sorted(folder.glob("*.yaml")):
-        cases += load_cases(path)
-    return cases
+def training_questions(config: Config) -> list[Case]:
+    """The example questions of ``sources.training_dir`` whose entry or passage exists."""
+    sources = load_sources(config.faq_dir, config.docs_dir, config.training_dir)
+    return [Case(q, expected) for q, expected in sources.examples]
 
 
-def training_pairs(config: Config, seed: int = 13, cases: list | None = None) -> list[tuple[str, str]]:
-    sources = load_sources(config.faq_dir, config.docs_dir)
+def training_pairs(config: Config, seed: int = 13, cases: list | None = None,
+                   hard_negatives: bool = False) -> list[tuple[str, ...]]:
+    """(anchor, positive) pairs, or (anchor, positive, negative) triplets with ``hard_negatives``:
+    the negative is the same kind of text (question or body) of the item that BM25 ranks first
+    for the anchor among the items of the same kind (FAQ or passage) that do not answer it, i.e.
+    the neighbour most easily confused. Across kinds, the nearest item is often the FAQ entry's
+    own longer twin in the documentation, which is no mistake to learn from."""
+    sources = load_sources(config.faq_dir, config.docs_dir, config.training_dir)
     if sources.errors:
         raise SourceError(sources.errors)
-    units = build_units(sources.items)
+    for problem in sources.warnings:  # e.g. an example question whose entry was removed since
+        log.warning("%s", problem)
+    items = sources.items
+    units = build_units(items)
     body = {u.item: u.text for u in units if u.kind == "a"}
-    pairs: list[tuple[str, str]] = []
-    for i, item in enumerate(sources.items):
+    question = {}
+    for u in units:
+        if u.kind == "q":
+            question.setdefault(u.item, u.text)
+    lexical = LexicalIndex([u.text for u in units]) if hard_negatives else None
+    unit_item = np.array([u.item for u in units])
+    kind = np.array([it.kind for it in items])
+    ids = np.array([it.id for it in items])
+
+    def add(anchor: str, positive: str, targets: list[int], text_of: dict) -> None:
+        if lexical is None:
+            pairs.append((anchor, positive))
+            return
+        best = np.full(len(items), -1.0)
+        np.maximum.at(best, unit_item, lexical.scores(anchor))
+        best[kind != items[targets[0]].kind] = -np.inf
+        best[np.isin(ids, [items[t].id for t in targets])] = -np.inf
+        pairs.append((anchor, positive, text_of[int(np.argmax(best))]))
+
+    pairs: list[tuple[str, ...]] = []
+    for i, item in enumerate(items):
         if item.kind == "faq":
             phrasings = list(item.phrasings)
             for a in phrasings:
                 anchor = normalize_for_embedding(a)
                 for b in phrasings:
                     if a != b:
-                        pairs.append((anchor, b))
-                pairs.append((anchor, body[i]))
+                        add(anchor, b, [i], question)
+                add(anchor, body[i], [i], body)
         else:
-            heading = next(u.text for u in units if u.item == i and u.kind == "q")
-            pairs.append((normalize_for_embedding(heading), body[i]))
-    for case in [*training_questions(config), *(cases or [])]:
+            add(normalize_for_embedding(question[i]), body[i], [i], body)
+    examples = [Case(q, expected) for q, expected in sources.examples]
+    for case in [*examples, *(cases or [])]:
         if case.expected is None:
             continue
-        targets = [i for i, item in enumerate(sources.items) if matches(item.id, case.expected)]
+        targets = [i for i, item in enumerate(items) if matches(item.id, case.expected)]
         if not targets:  # an entry removed since: skip it (`pixbot check` lists these)
             log.warning("training question %r: unknown id %r, skipped", case.question, case.expected)
             continue
         anchor = normalize_for_embedding(case.question)
         for i in targets:
-            item = sources.items[i]
-            if item.kind == "faq":
-                pairs.append((anchor, item.phrasings[0]))
-            pairs.append((anchor, body[i]))
+            if items[i].kind == "faq":
+                add(anchor, items[i].phrasings[0], targets, question)
+            add(anchor, body[i], targets, body)
     random.Random(seed).shuffle(pairs)
     return pairs
 
 
-def train(config: Config, output: Path, epochs: int = 3, base_model: str | None = None, seed: int = 13,
-          batch_size: int = 32, cases: list | None = None) -> str:
+def train(config: Config, output: Path, epochs: int = 2, base_model: str | None = None, seed: int = 13,
+          batch_size: int = 32, cases: list | None = None, hard_negatives: bool = True) -> str:
     from datasets import Dataset
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,
                                        SentenceTransformerTrainingArguments)
@@ -90,11 +118,12 @@ def train(config: Config, output: Path, epochs: int = 3, base_model: str | None 
     from sentence_transformers.training_args import BatchSamplers
 
     start = time.time()
-    pairs = training_pairs(config, seed, cases)
+    pairs = training_pairs(config, seed, cases, hard_negatives)
     model_path = resolve_model_path(base_model or config.model)
     model = SentenceTransformer(model_path, device="cpu", local_files_only=True)
     model.max_seq_length = 64
-    dataset = Dataset.from_dict({"anchor": [a for a, _ in pairs], "positive": [p for _, p in pairs]})
+    columns = ["anchor", "positive", "negative"][: len(pairs[0])]
+    dataset = Dataset.from_dict({name: [p[k] for p in pairs] for k, name in enumerate(columns)})
     work = output.parent / f".{output.name}.work"
     args = SentenceTransformerTrainingArguments(
         output_dir=str(work),

@@ -56,6 +56,7 @@ def bundled_engine(tmp_path_factory) -> Engine:
     data = tmp_path_factory.mktemp("bundled")
     config = make_config(data, ROOT / "faq", ROOT / "knowledge")
     config.search = shipped.search
+    config.training_dir = shipped.training_dir  # the example questions are part of what ships
     engine = Engine(config, embedder=Embedder(shipped.model_spec(), cache_path=data / "embeddings.sqlite",
                                               runtime_dir=data / "onnx"))
     engine.load()

@@ -76,3 +76,25 @@ def test_embedding_cache_is_keyed_by_model_and_text(embedder, tmp_path):
     assert abs(float((vectors * vectors).sum()) - 1.0) < 1e-4  # normalised
     other = Embedder("default", cache_path=tmp_path / "other.sqlite")
     assert other.fingerprint == embedder.fingerprint
+
+
+def test_example_questions_are_matched_and_an_edit_to_them_rebuilds(tmp_path, sample_sources, embedder):
+    faq, docs = sample_sources
+    config = make_config(tmp_path / "data", faq, docs)
+    config.training_dir = tmp_path / "examples"
+    config.training_dir.mkdir()
+    question = "mon binôme du département n'arrive pas sur l'espace des profs, je lui envoie quoi"
+    engine = Engine(config, embedder=embedder)
+    engine.load()
+    before = engine.ask(question).results
+    (config.training_dir / "chat.yaml").write_text(f"- question: {question}\n  expected: orga-invite\n",
+                                                   encoding="utf-8")
+    changes = engine.reload()
+    assert changes.rebuilt and changes.changed == ["orga-invite"] and changes.embedded == 1
+    after = engine.ask(question)
+    assert after.best.id == "orga-invite" and after.best.lexical == 1.0  # the example itself matched
+    assert after.best.score > max(r.score for r in before if r.id == "orga-invite") + 0.2
+    # with other folders than the configured ones, the examples (about those) are not used
+    other = Engine(config, faq_dir=faq, docs_dir=tmp_path / "no-docs", embedder=embedder)
+    other.load()
+    assert other.index.item_by_id("orga-invite").examples == ()

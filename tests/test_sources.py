@@ -109,3 +109,31 @@ def test_bad_front_matter_is_an_error(tmp_path):
 
 def test_split_words_keeps_short_text_whole():
     assert split_words("a b c", 10, 2) == ["a b c"]
+
+
+def test_example_questions_attach_to_their_entry_or_passage(tmp_path):
+    write(tmp_path / "examples" / "chat.yaml",
+          "- question: comment je fais entrer un collegue sur orga\n  expected: orga-invite\n"
+          "- question: Comment inviter un collègue dans Pix Orga ?\n  expected: orga-invite\n"  # = the question
+          "- question: il a fermé sa fenêtre le pauvre\n  expected: guides/surveillance.md\n"  # a page: 1st passage
+          "- question: la cantine est ouverte ?\n  expected: null\n")
+    result = load_sources(FIXTURES / "faq", FIXTURES / "docs", tmp_path / "examples")
+    assert result.errors == [] and result.warnings == []
+    by_id = {i.id: i for i in result.items}
+    assert by_id["orga-invite"].examples == ("comment je fais entrer un collegue sur orga",)
+    page = [i for i in result.items if i.id.startswith("guides/surveillance.md#")]
+    assert page[0].examples == ("il a fermé sa fenêtre le pauvre",)
+    assert all(p.examples == () for p in page[1:])
+    assert result.files["examples:chat.yaml"]  # an edit to the file makes the index stale
+    assert by_id["orga-invite"].content_hash() != load_sources(FIXTURES / "faq", None).items[0].content_hash()
+
+
+def test_example_for_a_removed_entry_is_a_warning_and_a_broken_example_an_error(tmp_path):
+    write(tmp_path / "examples" / "old.yaml", "- question: ancienne\n  expected: gone-entry\n")
+    result = load_sources(FIXTURES / "faq", None, tmp_path / "examples")
+    assert result.errors == []
+    assert [str(w) for w in result.warnings] == [
+        "old.yaml, ligne 1, entrée #1 : identifiant inconnu « gone-entry » : question ignorée"]
+    write(tmp_path / "examples" / "bad.yaml", "- question: sans réponse attendue\n- expected: orga-invite\n")
+    result = load_sources(FIXTURES / "faq", None, tmp_path / "examples")
+    assert [(e.file, e.entry, e.line) for e in result.errors] == [("bad.yaml", "#1", 1), ("bad.yaml", "#2", 2)]

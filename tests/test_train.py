@@ -51,7 +51,7 @@ def test_training_folder_is_read_by_default(tmp_path, sample_sources):
     (config.training_dir / "stale.yaml").write_text("- question: ancienne entrée\n  expected: nope\n", encoding="utf-8")
     assert training_pairs(config) == pairs  # a removed entry's question is skipped, not fatal...
     problems = check_content(faq, docs, config.training_dir)  # ...and `pixbot check` names it
-    assert problems == ["stale.yaml : question « ancienne entrée » : identifiant inconnu « nope »"]
+    assert problems == ["stale.yaml, ligne 1, entrée #1 : identifiant inconnu « nope » : question ignorée"]
 
 
 def test_bundled_training_questions_stay_clear_of_the_evaluation_set():
@@ -64,3 +64,28 @@ def test_bundled_training_questions_stay_clear_of_the_evaluation_set():
         for case in yaml.safe_load((root / "tests" / "eval" / name).read_text(encoding="utf-8")):
             match = process.extractOne(fold_accents(case["question"].lower()), questions, scorer=fuzz.ratio)
             assert match[1] < 75, f"training question too close to {name}: {case['question']!r} ~ {match[0]!r}"
+
+
+def test_hard_negatives_are_the_closest_wrong_item_of_the_same_kind(tmp_path, sample_sources):
+    faq, docs = sample_sources
+    config = make_config(tmp_path, faq, docs)
+    triplets = training_pairs(config, hard_negatives=True)
+    assert len(triplets) == len(training_pairs(config)) and all(len(t) == 3 for t in triplets)
+    by_anchor = [t for t in triplets if t[0] == "ajouter un membre à notre espace pix orga"]
+    assert by_anchor and all(neg != pos for _, pos, neg in by_anchor)
+    invite_texts = {"Comment inviter un collègue dans Pix Orga ?"}
+    assert all(neg not in invite_texts and "usage unique" not in neg for _, _, neg in by_anchor)
+    passages = [t for t in triplets if t[0].startswith("guide du surveillant")]
+    assert passages and all(neg.startswith("Guide du surveillant") for _, _, neg in passages)  # doc vs doc
+
+
+def test_check_lists_what_an_editor_must_fix(tmp_path, sample_sources):
+    faq, docs = sample_sources
+    (faq / "extra.yaml").write_text(
+        "- id: lonely\n  question: Sans variante ?\n  answer: Voir [la page](htp:/mal).\n  varients: [oups]\n",
+        encoding="utf-8")
+    problems = check_content(faq, docs)
+    assert "extra.yaml, ligne 1, entrée lonely : aucune variante de la question" in problems
+    assert "extra.yaml, ligne 1, entrée lonely : lien mal formé « htp:/mal »" in problems
+    assert "extra.yaml, ligne 1, entrée #1 (lonely) : clé inconnue « varients », ignorée" in problems
+    assert len(problems) == 3
