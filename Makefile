@@ -11,8 +11,8 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@
 
-# The embedding model fine-tuned on our FAQ and documentation (`pixbot train`, a few minutes
-# on 2 cores, once). Delete the folder, or run `pixbot train`, to train again.
+# The embedding model fine-tuned on our FAQ, documentation and example questions (`pixbot train`,
+# about 20 minutes on 2 cores, once). Delete the folder, or run `pixbot train`, to train again.
 MODEL := data/models/pixbot-minilm/config.json
 $(MODEL): | $(VENV)/.installed
 	$(VENV)/bin/pixbot $(if $(CONFIG),--config $(CONFIG),) train

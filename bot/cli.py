@@ -386,7 +386,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("train", help="fine-tune the embedding model on the FAQ and docs")
     p.add_argument("--output", help="folder for the trained model (default: search.trained_model)")
-    p.add_argument("--epochs", type=int, default=2)
+    p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--base-model", default=None, help="model to start from (default: search.model)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--no-hard-negatives", dest="hard_negatives", action="store_false",

@@ -118,10 +118,18 @@ def _objective(m: dict) -> float:
     return value / (n_scope + n_null) + 0.01 * m["mrr"] * scope_share
 
 
+# the issue's quality targets: thresholds are only chosen among those that meet them on the tuning
+# half (when none does, the best objective wins anyway)
+MIN_ANSWERED_PRECISION = 0.97
+MIN_NULL_NOT_ANSWERED = 0.90
+
+
 def calibrate(searcher: Searcher, cases: list[Case], progress=None) -> tuple[SearchParams, dict]:
     """Grid-search weights, then thresholds, on ``cases``. Returns (best params, their metrics).
 
     Query embeddings and lexical scores are computed once; each grid point only re-mixes them.
+    Thresholds maximise ``_objective`` among those keeping answered precision and unanswered
+    nulls at or above the targets.
     """
     base = searcher.params
     grid_weights = list(itertools.product(
@@ -156,8 +164,10 @@ def calibrate(searcher: Searcher, cases: list[Case], progress=None) -> tuple[Sea
                 for r in results:
                     r.outcome.decision = probe.decide(r.outcome.results)
                 m = metrics(results)
-                score = _objective(m)
-                if best_t is None or score > best_t[0] + 1e-12:
+                meets = (m["answered_precision"] >= MIN_ANSWERED_PRECISION
+                         and m["null_not_answered"] >= MIN_NULL_NOT_ANSWERED)
+                score = (meets, _objective(m))
+                if best_t is None or score > best_t[0]:
                     best_t = (score, trial, m)
     _, params, m = best_t
     searcher.params = params

@@ -31,12 +31,12 @@ from .textnorm import normalize_for_embedding
 class SearchParams:
     w_dense: float = 0.5
     w_lexical: float = 0.5
-    body_offset: float = 0.05
+    body_offset: float = 0.0
     body_lexical: float = 0.9
-    doc_bias: float = -0.04
-    answer_threshold: float = 0.86
-    suggest_threshold: float = 0.34
-    margin: float = 0.0
+    doc_bias: float = -0.08
+    answer_threshold: float = 0.62
+    suggest_threshold: float = 0.46
+    margin: float = 0.2
     max_suggestions: int = 3
     candidates: int = 256
 

@@ -128,6 +128,9 @@ STOP_WORDS = frozenset(
 
 _WORD_RE = re.compile(r"[a-z0-9àâäçéèêëîïôöùûüÿœæ]+(?:[-'][a-z0-9àâäçéèêëîïôöùûüÿœæ]+)*")
 _ELISION_RE = re.compile(r"^(?:[ldjmntsc]|qu|jusqu|lorsqu|puisqu)'")
+# question inversion: "saisissent-ils", "peut-on", "a-t-il", "pouvez-vous" -> verb + pronoun
+_INVERSION_RE = re.compile(r"^(.+?)-(?:t-)?(il|ils|elle|elles|on|je|tu|ce|nous|vous)$")
+_NOT_INVERSIONS = frozenset({"rendez-vous"})
 
 
 @lru_cache(maxsize=131072)  # called once per word of every indexed text: most are repeats
@@ -170,7 +173,10 @@ def words(text: str) -> list[str]:
     text = text.lower().replace("’", "'").replace("`", "'")
     for pattern, repl in PHRASES:
         text = pattern.sub(repl, text)
-    raw = _WORD_RE.findall(text)
+    raw: list[str] = []
+    for word in _WORD_RE.findall(text):
+        inverted = None if word in _NOT_INVERSIONS else _INVERSION_RE.match(word)
+        raw.extend(inverted.groups() if inverted else (word,))
     return _expand(raw)
 
 

@@ -109,7 +109,7 @@ def training_pairs(config: Config, seed: int = 13, cases: list | None = None,
     return pairs
 
 
-def train(config: Config, output: Path, epochs: int = 2, base_model: str | None = None, seed: int = 13,
+def train(config: Config, output: Path, epochs: int = 1, base_model: str | None = None, seed: int = 13,
           batch_size: int = 32, cases: list | None = None, hard_negatives: bool = True) -> str:
     from datasets import Dataset
     from sentence_transformers import (SentenceTransformer, SentenceTransformerTrainer,

@@ -75,3 +75,26 @@ def test_documentation_passage_is_found_with_page_and_section_title(sample_engin
 def test_confident_answer_and_no_answer(sample_engine):
     assert sample_engine.ask("Comment inviter un collègue dans Pix Orga ?").decision == "answer"
     assert sample_engine.ask("Où se gare-t-on sur le campus le samedi ?").decision == "none"
+
+
+def test_calibration_only_keeps_thresholds_that_meet_the_precision_target(sample_engine):
+    from bot.evaluate import MIN_ANSWERED_PRECISION, MIN_NULL_NOT_ANSWERED, Case, calibrate, evaluate
+
+    cases = [Case("inviter un collègue sur pix orga", "orga-invite"),
+             Case("code de la campagne introuvable", "campaign-code"),
+             Case("mot de passe session surveillant", "session-password"),
+             Case("tiers temps candidat", "extra-time"),
+             Case("vérifier un certificat", "verify-certificate"),
+             Case("exporter les résultats", "export-results"),
+             Case("le surveillant a perdu le code", "session-password"),
+             Case("où est le menu des campagnes", "campaign-code"),
+             Case("la cantine ferme à quelle heure ?", None),
+             Case("réserver une salle de sport", None)]
+    searcher = sample_engine.searcher
+    params, m = calibrate(searcher, cases)
+    assert m["answered_precision"] >= MIN_ANSWERED_PRECISION
+    assert m["null_not_answered"] >= MIN_NULL_NOT_ANSWERED
+    assert m["answered_correct"] > 0  # the target is met by answering, not by never answering
+    searcher.params = params
+    again, _ = evaluate(searcher, cases)
+    assert (again["top1"], again["answered_precision"]) == (m["top1"], m["answered_precision"])

@@ -28,3 +28,11 @@ def test_slugify_matches_the_passage_id_rule():
 def test_expansion_does_not_repeat_the_product_name():
     assert textnorm.normalize_for_embedding("un collègue dans Pix Orga") == "un collègue dans pix orga"
     assert textnorm.normalize_for_embedding("accès orga") == "accès pix orga"
+
+
+def test_question_inversion_splits_verb_and_pronoun():
+    tokens, words = textnorm.tokens, textnorm.words
+    assert tokens("Où les étudiants saisissent-ils le code ?") == tokens("où les étudiants saisissent le code")
+    assert tokens("Peut-on annuler ? A-t-il fini ?") == tokens("annuler fini")
+    assert words("un rendez-vous") == ["un", "rendez-vous"]  # a noun, not an inversion
+    assert words("peut-être") == ["peut-être"]
