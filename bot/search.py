@@ -34,9 +34,9 @@ class SearchParams:
     body_offset: float = 0.0
     body_lexical: float = 0.9
     doc_bias: float = -0.08
-    answer_threshold: float = 0.62
+    answer_threshold: float = 0.52
     suggest_threshold: float = 0.46
-    margin: float = 0.2
+    margin: float = 0.25
     max_suggestions: int = 3
     candidates: int = 256
 
