@@ -15,12 +15,14 @@ MultipleNegativesRankingLoss on pairs drawn from the sources:
 Each pair also gets a hard negative (see ``training_pairs``): the wrong item of the same kind
 that BM25 ranks first for the anchor, so the model learns to tell close neighbours apart (the
 usual mistake was the right topic, wrong entry). Batches never hold the same text twice
-(NO_DUPLICATES), which keeps two pairs of one entry from acting as each other's negatives. The model is saved to a local folder; the index uses it
+(NO_DUPLICATES), which keeps two pairs of one entry from acting as each other's negatives.
+The model is saved to a local folder; the index uses it
 when ``search.trained_model`` points at it (the default place is data/models/pixbot-minilm).
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 import random
@@ -70,15 +72,20 @@ def training_pairs(config: Config, seed: int = 13, cases: list | None = None,
     kind = np.array([it.kind for it in items])
     ids = np.array([it.id for it in items])
 
-    def add(anchor: str, positive: str, targets: list[int], text_of: dict) -> None:
-        if lexical is None:
-            pairs.append((anchor, positive))
-            return
+    @functools.cache
+    def nearest_wrong(anchor: str, targets: tuple[int, ...]) -> int:
+        """Same anchor, same targets: one BM25 pass, whatever the positive."""
         best = np.full(len(items), -1.0)
         np.maximum.at(best, unit_item, lexical.scores(anchor))
         best[kind != items[targets[0]].kind] = -np.inf
         best[np.isin(ids, [items[t].id for t in targets])] = -np.inf
-        pairs.append((anchor, positive, text_of[int(np.argmax(best))]))
+        return int(np.argmax(best))
+
+    def add(anchor: str, positive: str, targets: list[int], text_of: dict) -> None:
+        if lexical is None:
+            pairs.append((anchor, positive))
+        else:
+            pairs.append((anchor, positive, text_of[nearest_wrong(anchor, tuple(targets))]))
 
     pairs: list[tuple[str, ...]] = []
     for i, item in enumerate(items):
