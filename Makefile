@@ -12,7 +12,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 # The embedding model fine-tuned on our FAQ, documentation and example questions (`pixbot train`,
-# about 20 minutes on 2 cores, once). Delete the folder, or run `pixbot train`, to train again.
+# about 22 minutes on 2 cores, once). Delete the folder, or run `pixbot train`, to train again.
 MODEL := data/models/pixbot-minilm/config.json
 $(MODEL): | $(VENV)/.installed
 	$(VENV)/bin/pixbot $(if $(CONFIG),--config $(CONFIG),) train

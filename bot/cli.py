@@ -182,7 +182,7 @@ def cmd_index(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .train import train
+    from .train import LEARNING_RATE, train
 
     config = _config(args)
     output = Path(args.output) if args.output else config.trained_model
@@ -194,7 +194,8 @@ def cmd_train(args) -> int:
     try:
         cases = [case for path in args.cases for case in load_cases(Path(path))]
         report = train(config, output, epochs=args.epochs, base_model=args.base_model, seed=args.seed,
-                       cases=cases, hard_negatives=args.hard_negatives)
+                       cases=cases, hard_negatives=args.hard_negatives,
+                       learning_rate=args.learning_rate or LEARNING_RATE)
     except CasesError as exc:
         print(exc, file=sys.stderr)
         return EXIT_SOURCE_ERROR
@@ -389,6 +390,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--base-model", default=None, help="model to start from (default: search.model)")
     p.add_argument("--seed", type=int, default=13)
+    p.add_argument("--learning-rate", type=float, default=None,
+                   help="peak learning rate (default: LEARNING_RATE in bot/train.py)")
     p.add_argument("--no-hard-negatives", dest="hard_negatives", action="store_false",
                    help="train on (question, answer) pairs only, without the closest wrong item")
     p.add_argument("--cases", nargs="+", default=[], help="more {question, expected} files to learn from, "

@@ -133,7 +133,7 @@ def calibrate(searcher: Searcher, cases: list[Case], progress=None) -> tuple[Sea
     """
     base = searcher.params
     grid_weights = list(itertools.product(
-        [0.4, 0.5, 0.6, 0.7],  # w_dense (w_lexical = 1 - w_dense)
+        [0.4, 0.5, 0.6, 0.7, 0.8],  # w_dense (w_lexical = 1 - w_dense)
         [0.0, 0.05, 0.1, 0.15],  # body_offset
         [0.5, 0.7, 0.9],  # body_lexical
         [-0.08, -0.04, 0.0],  # doc_bias

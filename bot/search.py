@@ -29,14 +29,14 @@ from .textnorm import normalize_for_embedding
 
 @dataclass
 class SearchParams:
-    w_dense: float = 0.5
-    w_lexical: float = 0.5
-    body_offset: float = 0.0
-    body_lexical: float = 0.9
+    w_dense: float = 0.7
+    w_lexical: float = 0.3
+    body_offset: float = 0.05
+    body_lexical: float = 0.5
     doc_bias: float = -0.08
-    answer_threshold: float = 0.52
-    suggest_threshold: float = 0.46
-    margin: float = 0.25
+    answer_threshold: float = 0.5
+    suggest_threshold: float = 0.5
+    margin: float = 0.2
     max_suggestions: int = 3
     candidates: int = 256
 

@@ -15,10 +15,10 @@ from bot.evaluate import evaluate, load_cases
 
 EVAL = Path(__file__).parent / "eval"
 
-HELDOUT_TOP1 = 0.78
-HELDOUT_ANSWERED_PRECISION = 0.96
+HELDOUT_TOP1 = 0.81
+HELDOUT_ANSWERED_PRECISION = 0.97
 HELDOUT_NULL_NOT_ANSWERED = 1.0
-HELDOUT_TOP3 = 0.92
+HELDOUT_TOP3 = 0.96
 
 NEWCOMER_QUESTIONS = [
     ("C'est quoi Pix ?", "pix-c-est-quoi"),
