@@ -50,9 +50,9 @@ def main() -> None:
         rows.append(("fine-tuned MiniLM, no examples in index", engine(bare, config.model_spec()), shipped))
         rows.append(("shipped: fine-tuned MiniLM + examples", engine(config, config.model_spec()), shipped))
     print(f"{'configuration':40} top-1  top-3  MRR    answered-right  precision  nulls-not-answered")
-    for name, engine, params in rows:
-        engine.searcher.params = params
-        m, _ = evaluate(engine.searcher, cases)
+    for name, row_engine, params in rows:
+        row_engine.searcher.params = params
+        m, _ = evaluate(row_engine.searcher, cases)
         print(f"{name:40} {m['top1']:.3f}  {m['top3']:.3f}  {m['mrr']:.3f}  {m['answered_correct']:.3f}  "
               f"{m['answered_precision']:.3f}  {m['null_not_answered']:.3f}")
 

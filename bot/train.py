@@ -16,8 +16,8 @@ Each pair also gets a hard negative (see ``training_pairs``): the wrong item of 
 that BM25 ranks first for the anchor, so the model learns to tell close neighbours apart (the
 usual mistake was the right topic, wrong entry). Batches never hold the same text twice
 (NO_DUPLICATES), which keeps two pairs of one entry from acting as each other's negatives.
-The model is saved to a local folder; the index uses it
-when ``search.trained_model`` points at it (the default place is data/models/pixbot-minilm).
+The model is saved to a local folder; the index uses it when ``search.trained_model`` points
+at it (the default place is data/models/pixbot-minilm).
 """
 
 from __future__ import annotations
