@@ -3,7 +3,8 @@
 What it guarantees:
 - one login per bot lifetime: the access token, device id and user id live in the storage kv and
   the crypto store under ``data_dir/matrix-store``; later starts restore them (checked with whoami)
-  and only log in again when the homeserver says the token is gone (``M_UNKNOWN_TOKEN``);
+  and only log in again when the homeserver says the token is gone (``M_UNKNOWN_TOKEN``), or when
+  the crypto store is gone (its keys with it): that device is then logged out and a new one made;
 - the sync loop never waits for the brain: each event goes to its room's lane (rooms in parallel,
   one room's events in order) and the next sync starts at once; the brain runs on its own thread;
 - a sync token is persisted once every event of that sync (and of the syncs before it) has been
@@ -44,6 +45,7 @@ from nio import (
     InviteMemberEvent,
     LocalProtocolError,
     LoginResponse,
+    LogoutResponse,
     MatrixRoom,
     MegolmEvent,
     ReactionEvent,
@@ -305,7 +307,17 @@ class MatrixBot:
     async def _login(self) -> None:
         c = self.client
         token, device, user = (self.storage.get(KV_TOKEN), self.storage.get(KV_DEVICE), self.storage.get(KV_USER))
+        if token and device and user == self.mc.user_id and self._keys_lost(user, device) and self._password:
+            # the device's keys went with the store: it can no longer read encrypted rooms and
+            # cannot publish new keys, so retire it and log in as a new device
+            log.warning("encryption store of device %s missing from %s; logging in as a new device",
+                        device, self.store_path)
+            await self._retire_device(user, device, token)
+            token = None
         if token and device and user == self.mc.user_id:
+            if self._keys_lost(user, device):
+                log.warning("encryption store of device %s missing from %s: encrypted rooms will fail; "
+                            "set $%s to log in as a new device", device, self.store_path, self.mc.password_env)
             c.restore_login(user, device, token)
             try:
                 who = await c.whoami()
@@ -340,6 +352,22 @@ class MatrixBot:
         MatrixBot.logins += 1
         log.info("logged in as %s (new device %s)", resp.user_id, resp.device_id)
         self._save_session(resp.user_id, resp.device_id, resp.access_token)
+
+    def _keys_lost(self, user: str, device: str) -> bool:
+        """True when encryption is on and nio's store for this device (its keys) is gone."""
+        return self.mc.encryption and not (self.store_path / f"{user}_{device}.db").exists()
+
+    async def _retire_device(self, user: str, device: str, token: str) -> None:
+        """Log the stored device out (best effort: the homeserver may be down or the token dead)."""
+        c = self.client
+        c.access_token = token  # not restore_login: it would open a new, empty store for the device
+        try:
+            resp = await c.logout()
+            if not isinstance(resp, LogoutResponse):
+                log.warning("could not log out device %s (%s)", device, _short(resp))
+        except Exception as exc:
+            log.warning("could not log out device %s (%s)", device, _short(exc))
+        c.access_token = ""
 
     def _save_session(self, user: str, device: str, token: str) -> None:
         self.storage.set(KV_USER, user)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 
 import pytest
 from nio import ReactionEvent, RoomMemberEvent, RoomMessageNotice, RoomSendError, RoomSendResponse
@@ -238,6 +239,33 @@ async def test_restarts_reuse_the_session(harness):
     assert MatrixBot.logins == logins, "a restart logged in again"
     devices = await bot.client.devices()
     assert [d.id for d in devices.devices].count(device) == 1
+
+
+async def test_lost_encryption_store_means_a_new_device_not_a_broken_one(harness, staff):
+    """Deleting data/matrix-store loses the device's keys: the bot retires that device and logs in
+    as a new one, which reads encrypted rooms again."""
+    bot = await harness.start()
+    old = bot.client.device_id
+    # a bot runs long before its store is lost: its keys are on the server (a key upload still
+    # in flight would register the device again after its logout)
+    for _ in range(200):
+        if bot.client.olm.account.shared:
+            break
+        await asyncio.sleep(0.05)
+    assert bot.client.olm.account.shared
+    await harness.stop()
+    shutil.rmtree(harness.data_dir / "matrix-store")
+    logins = MatrixBot.logins
+    bot = await harness.start()
+    assert bot.client.device_id != old and MatrixBot.logins == logins + 1
+    devices = [d.id for d in (await bot.client.devices()).devices]
+    assert old not in devices and bot.client.device_id in devices
+    room = await open_dm(staff, bot.user_id, encrypted=True)
+    question = await staff.send(room, QUESTION)
+    answer = await staff.reply_to(bot.user_id, question, timeout=30)
+    assert answer.decrypted and "administrateur" in content(answer)["body"]
+    bot = await harness.restart()  # and the new device is kept from then on
+    assert MatrixBot.logins == logins + 1
 
 
 async def test_homeserver_outage_is_survived(bot, staff, caplog):
