@@ -307,17 +307,19 @@ class MatrixBot:
     async def _login(self) -> None:
         c = self.client
         token, device, user = (self.storage.get(KV_TOKEN), self.storage.get(KV_DEVICE), self.storage.get(KV_USER))
-        if token and device and user == self.mc.user_id and self._keys_lost(user, device) and self._password:
+        stored = bool(token and device and user == self.mc.user_id)
+        if stored and self._keys_lost(user, device):
             # the device's keys went with the store: it can no longer read encrypted rooms and
-            # cannot publish new keys, so retire it and log in as a new device
-            log.warning("encryption store of device %s missing from %s; logging in as a new device",
-                        device, self.store_path)
-            await self._retire_device(user, device, token)
-            token = None
-        if token and device and user == self.mc.user_id:
-            if self._keys_lost(user, device):
+            # cannot publish new keys, so retire it and log in as a new device (needs the password)
+            if self._password:
+                log.warning("encryption store of device %s missing from %s; logging in as a new device",
+                            device, self.store_path)
+                await self._retire_device(device, token)
+                stored = False
+            else:
                 log.warning("encryption store of device %s missing from %s: encrypted rooms will fail; "
                             "set $%s to log in as a new device", device, self.store_path, self.mc.password_env)
+        if stored:
             c.restore_login(user, device, token)
             try:
                 who = await c.whoami()
@@ -357,7 +359,7 @@ class MatrixBot:
         """True when encryption is on and nio's store for this device (its keys) is gone."""
         return self.mc.encryption and not (self.store_path / f"{user}_{device}.db").exists()
 
-    async def _retire_device(self, user: str, device: str, token: str) -> None:
+    async def _retire_device(self, device: str, token: str) -> None:
         """Log the stored device out (best effort: the homeserver may be down or the token dead)."""
         c = self.client
         c.access_token = token  # not restore_login: it would open a new, empty store for the device
