@@ -8,6 +8,7 @@ imports a chat library.
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import time
@@ -29,6 +30,17 @@ THUMBS = {"👍": 1, "👍️": 1, "👎": -1, "👎️": -1}
 YES = {"oui", "o", "ok", "yes", "d'accord", "daccord", "volontiers", "oui merci", "oui svp", "oui stp", "ouais", "go"}
 NO = {"non", "n", "no", "non merci", "pas la peine", "laisse tomber", "annuler"}
 NONE_OF_THEM = {"aucune", "aucun", "aucune des trois", "aucune ne convient", "rien", "non", "aucune de ces questions"}
+
+# What the bot reads of a question: a longer message is answered on its first MAX_QUESTION_CHARS
+# characters and the reply starts by saying so (strings.QUESTION_TOO_LONG), so the asker knows
+# the rest was not read. Commands keep their whole text (an announcement, a FAQ answer).
+MAX_QUESTION_CHARS = 2000
+# What the bot sends: the text of a reply (and, in the Matrix adapter, its HTML rendering) is cut
+# to this many bytes as the Matrix client encodes it (JSON, non-ASCII escaped), ending with an
+# ellipsis. Body and HTML together then stay far below Matrix's 65,536-byte event limit, even
+# once encrypted (base64 adds a third).
+MAX_REPLY_BYTES = 16_000
+ELLIPSIS = "…"
 
 
 @dataclass
@@ -153,20 +165,25 @@ class Brain:
         lines += ["", strings.HELP_GROUP_ROOM.format(prefix=self.prefix)]
         return "\n".join(lines)
 
-    def _parse_command(self, text: str) -> tuple[Command | None, str, str | None]:
-        """Return (command, args, unknown name). A prefixed message is always a command attempt;
-        an unprefixed one is a command when its first word is a command name (and, for commands
-        without arguments, nothing follows)."""
+    def _strip_prefix(self, text: str) -> tuple[bool, str]:
+        """(whether the message starts with the command prefix or "!", the text after it)."""
         stripped = text.strip()
-        prefixed = False
         for prefix in (self.prefix, "!"):
-            if prefix and stripped.lower().startswith(prefix.lower()):
-                stripped = stripped[len(prefix):].strip()
-                prefixed = True
-                break
+            if prefix and stripped[:len(prefix)].lower() == prefix.lower():
+                return True, stripped[len(prefix):].strip()
+        return False, stripped
+
+    def _parse_command(self, text: str) -> tuple[Command | None, str, str | None]:
+        """Return (command, args, unknown name). A prefixed message is a command attempt (the
+        unknown name is its first word when no command matches; the brain may still take it as a
+        question); an unprefixed one is a command when its first word is a command name (and, for
+        commands without arguments, nothing follows)."""
+        prefixed, stripped = self._strip_prefix(text)
         if not stripped:
             return (self.commands["aide"], "", None) if prefixed else (None, "", None)
-        folded = fold_accents(stripped.lower())
+        # command names are short: match on the beginning only, whatever the message's length
+        longest = max(map(len, self.commands), default=0)
+        folded = fold_accents(stripped[:longest + 1].lower())
         # longest command name first, so "mes questions" wins over "mes"
         for key in sorted(self.commands, key=len, reverse=True):
             if folded == key or folded.startswith(key + " "):
@@ -196,6 +213,7 @@ class Brain:
             log.exception("error while handling %s", msg.event_id)
             self.errors.append(f"{type(exc).__name__}: {exc}")
             replies = [self._reply(msg, strings.INTERNAL_ERROR, kind="error")]
+        _clip_replies(replies)
         with self.storage.transaction():
             if msg.event_id and not self.storage.claim_event(msg.event_id):
                 return []
@@ -218,6 +236,7 @@ class Brain:
         Returns False when no adapter is connected."""
         if self.outlet is None:
             return False
+        _clip_replies(replies)
         with self.storage.transaction():
             if record is not None:
                 record()
@@ -239,20 +258,36 @@ class Brain:
             return []
         text = msg.text.strip()
         cmd, args, unknown = self._parse_command(text)
-        if unknown is not None:
-            return [self._reply(msg, strings.UNKNOWN_COMMAND.format(name=unknown) + "\n\n" + self.help_text(msg.sender),
-                                kind="help")]
         if cmd is not None:
             if cmd.admin and not self.is_correspondent(msg.sender):
                 return [self._reply(msg, strings.NOT_ALLOWED, kind="error")]
             return cmd.handler(msg, args)
+        if unknown is not None:
+            # "!pix" then something that is no command: a question (or a choice number, « oui »…)
+            # like any other; a single unknown word alone (not asked as a question: no "?") is
+            # taken for a mistyped command and gets the help
+            text = self._strip_prefix(text)[1]
         if not text:
             return [self._reply(msg, strings.EMPTY_QUESTION)]
+        too_long = len(text) > MAX_QUESTION_CHARS
+        text = text[:MAX_QUESTION_CHARS]
+        mistyped = unknown is not None and len(text.split(None, 1)) == 1 and not text.endswith("?")
+        replies = self._question(msg, text, mistyped_command=mistyped)
+        if too_long and replies:
+            notice = strings.QUESTION_TOO_LONG.format(limit=f"{MAX_QUESTION_CHARS:,}".replace(",", "\u202f"))
+            replies[0].text = notice + "\n\n" + replies[0].text
+        return replies
+
+    def _question(self, msg: Incoming, text: str, mistyped_command: bool = False) -> list[Reply]:
         state, _ = self.storage.get_state(msg.room, msg.sender)
         if state:
             replies = self._follow_up(msg, state, text)
             if replies is not None:
                 return replies
+        if mistyped_command:
+            name = text.split()[0]
+            return [self._reply(msg, strings.UNKNOWN_COMMAND.format(name=name) + "\n\n" + self.help_text(msg.sender),
+                                kind="help")]
         return self.answer_question(msg, text)
 
     def _follow_up(self, msg: Incoming, state: dict, text: str) -> list[Reply] | None:
@@ -346,6 +381,27 @@ class Brain:
         return []
 
 
+def wire_size(text: str) -> int:
+    """Bytes ``text`` takes in a Matrix event as the client encodes it (JSON, ASCII-escaped)."""
+    return len(json.dumps(text)) - 2
+
+
+def clip_text(text: str, limit: int = MAX_REPLY_BYTES) -> str:
+    """``text`` if it fits in ``limit`` bytes (``wire_size``), else its longest beginning that
+    fits with an ellipsis after it."""
+    if wire_size(text) <= limit:
+        return text
+    budget = limit - wire_size(ELLIPSIS)
+    low, high = 0, len(text)  # the longest prefix that fits lies in [low, high]
+    while low < high:
+        middle = (low + high + 1) // 2
+        if wire_size(text[:middle]) <= budget:
+            low = middle
+        else:
+            high = middle - 1
+    return text[:low].rstrip() + ELLIPSIS
+
+
 def outcome_text(outcome: SearchOutcome, suggestions: list, escalation: bool = True) -> str:
     """What the bot says for a search outcome (used by the CLI's ``text`` field)."""
     if outcome.decision == "answer":
@@ -354,6 +410,11 @@ def outcome_text(outcome: SearchOutcome, suggestions: list, escalation: bool = T
     if outcome.decision == "suggest":
         return strings.suggestion_text([r.item.title for r in suggestions])
     return strings.NONE_TEXT if escalation else strings.NONE_TEXT_NO_ESCALATION
+
+
+def _clip_replies(replies: list[Reply]) -> None:
+    for reply in replies:
+        reply.text = clip_text(reply.text)
 
 
 def _format_duration(seconds: float) -> str:

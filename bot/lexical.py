@@ -20,6 +20,18 @@ from rapidfuzz import fuzz, process
 
 from . import textnorm
 
+# Typo correction compares a word with the whole vocabulary: only the first MAX_CORRECTIONS
+# unknown words of a query are corrected, so a very long message costs a bounded amount of work;
+# the other unknown words are still searched for as they are. Words longer than
+# MAX_CORRECTED_LENGTH letters are never corrected (they are not typos of a real word, and
+# comparing them costs the most).
+MAX_CORRECTIONS = 12
+MAX_CORRECTED_LENGTH = 40
+
+
+def _correctable(word: str) -> bool:
+    return 5 <= len(word) <= MAX_CORRECTED_LENGTH
+
 
 @lru_cache(maxsize=65536)
 def _analyse(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -58,13 +70,14 @@ class LexicalIndex:
 
     def correct(self, word: str) -> str:
         """Map an unknown folded word of 5+ letters to the closest corpus word, if close enough."""
-        if len(word) < 5 or not self.vocabulary:
+        if not _correctable(word) or not self.vocabulary:
             return word
         match = process.extractOne(word, self.vocabulary, scorer=fuzz.ratio, score_cutoff=84)
         return match[0] if match else word
 
     def query_tokens(self, text: str) -> list[str]:
         out = []
+        corrections_left = MAX_CORRECTIONS
         for word in textnorm.words(text):
             bare = textnorm._ELISION_RE.sub("", word)
             folded = textnorm.fold_accents(bare)
@@ -73,7 +86,8 @@ class LexicalIndex:
             if len(bare) == 1 and not bare.isdigit():
                 continue
             tok = textnorm.stem(bare)
-            if tok not in self.postings:
+            if tok not in self.postings and corrections_left > 0 and _correctable(folded):
+                corrections_left -= 1
                 fixed = self.correct(folded)
                 if fixed != folded:
                     tok = textnorm.stem(fixed)

@@ -59,7 +59,7 @@ from nio import (
 )
 
 from . import strings
-from .brain import Brain, Incoming, Reply
+from .brain import MAX_REPLY_BYTES, Brain, Incoming, Reply, clip_text, wire_size
 from .config import Config, ConfigError
 from .storage import Storage
 
@@ -101,6 +101,21 @@ def render_html(text: str) -> str:
     return _URL.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', rendered)
 
 
+def formatted_body(text: str) -> str:
+    """``render_html`` cut like the plain body (``MAX_REPLY_BYTES``): when markup and escaping
+    make the HTML too long, it is the HTML of a shorter beginning of the text, ending with an
+    ellipsis (never cut inside a tag)."""
+    budget = wire_size(text)
+    size = wire_size(html.escape(text, quote=False))  # the HTML is no shorter: skip rendering too much
+    while True:
+        if size > MAX_REPLY_BYTES:
+            budget = int(budget * MAX_REPLY_BYTES / size * 0.9)
+        rendered = render_html(clip_text(text, budget))
+        size = wire_size(rendered)
+        if size <= MAX_REPLY_BYTES:
+            return rendered
+
+
 def strip_reply_fallback(body: str) -> str:
     """Drop the ``> <@user> quoted`` lines clients put at the top of a reply's body."""
     lines = body.split("\n")
@@ -137,11 +152,12 @@ def thread_root(content: dict) -> str | None:
 
 
 def reply_content(reply: Reply, threads: bool, mention: bool = False) -> dict:
+    text = clip_text(reply.text)  # replies handed to brain.outlet directly (tickets) are not clipped yet
     content: dict[str, Any] = {
         "msgtype": "m.notice",
-        "body": reply.text,
+        "body": text,
         "format": "org.matrix.custom.html",
-        "formatted_body": render_html(reply.text),
+        "formatted_body": formatted_body(text),
     }
     target = reply.reply_to or reply.thread
     if threads and reply.thread:

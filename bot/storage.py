@@ -13,6 +13,10 @@ import threading
 import time
 from pathlib import Path
 
+from . import strings
+
+# Each migration is one SQL script (statements separated by ';'), run whole by sqlite3's
+# executescript, never split by hand: a ';' may sit inside a string or a trigger.
 MIGRATIONS: list[str] = [
     # 1: base schema
     """
@@ -43,6 +47,15 @@ MIGRATIONS: list[str] = [
 ]
 
 
+class SchemaTooNewError(Exception):
+    """The database was written by a newer pixbot (a schema version this code does not know);
+    it is refused before anything is written to it."""
+
+    def __init__(self, path: str, found: int, known: int, module: str | None = None):
+        super().__init__(strings.storage_schema_too_new(path, found, known, module))
+        self.path, self.found, self.known, self.module = path, found, known, module
+
+
 class Storage:
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -50,6 +63,11 @@ class Storage:
             self.path.parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
         self.db.row_factory = sqlite3.Row
+        try:  # before anything (even the journal mode) is written to a newer database
+            self._refuse_newer(self.db.execute("PRAGMA user_version").fetchone()[0], len(MIGRATIONS))
+        except SchemaTooNewError:
+            self.db.close()
+            raise
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
@@ -60,6 +78,7 @@ class Storage:
         """The core schema, versioned with SQLite's user_version."""
         with self.lock:
             version = self.db.execute("PRAGMA user_version").fetchone()[0]
+            self._refuse_newer(version, len(MIGRATIONS))
             self._apply(MIGRATIONS, version, lambda n: self.db.execute(f"PRAGMA user_version = {n}"))
             return len(MIGRATIONS)
 
@@ -69,21 +88,28 @@ class Storage:
         with self.lock:
             self.db.execute("CREATE TABLE IF NOT EXISTS schema_versions (module TEXT PRIMARY KEY, version INTEGER NOT NULL)")
             row = self.db.execute("SELECT version FROM schema_versions WHERE module = ?", (module,)).fetchone()
-            self._apply(migrations, row[0] if row else 0, lambda n: self.db.execute(
+            version = row[0] if row else 0
+            self._refuse_newer(version, len(migrations), module)
+            self._apply(migrations, version, lambda n: self.db.execute(
                 "INSERT OR REPLACE INTO schema_versions (module, version) VALUES (?, ?)", (module, n)))
             return len(migrations)
+
+    def _refuse_newer(self, version: int, known: int, module: str | None = None) -> None:
+        if version > known:
+            raise SchemaTooNewError(str(self.path), version, known, module)
 
     def _apply(self, migrations: list[str], version: int, record) -> None:
         """Run the migrations after ``version``, each in its own transaction with its version."""
         for number, script in enumerate(migrations[version:], start=version + 1):
-            self.db.execute("BEGIN")
             try:
-                for statement in filter(str.strip, script.split(";")):
-                    self.db.execute(statement)
+                # executescript runs the whole script in the transaction it opens (it would
+                # commit one opened before it); the version is recorded in the same transaction
+                self.db.executescript(f"BEGIN;\n{script}\n;")
                 record(number)
                 self.db.execute("COMMIT")
             except Exception:
-                self.db.execute("ROLLBACK")
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 raise
 
     def transaction(self):

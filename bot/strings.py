@@ -116,6 +116,8 @@ HELP_INTRO = (
 HELP_ADMIN = "Commandes réservées aux correspondants Pix :"
 HELP_GROUP_ROOM = "Dans un salon de groupe, mentionnez-moi ou commencez votre message par « {prefix} »."
 UNKNOWN_COMMAND = "Je ne connais pas la commande « {name} »."
+QUESTION_TOO_LONG = ("Votre message est très long : je n'en ai lu que les {limit} premiers caractères "
+                     "pour vous répondre.")
 NOT_ALLOWED = "Cette commande est réservée aux correspondants Pix."
 HELP_CMD_AIDE = "affiche cette aide"
 HELP_CMD_RELOAD = "recharge la FAQ et la documentation, puis reconstruit l'index"
@@ -498,3 +500,12 @@ CLI_TICKET_FIELDS = {
 }
 CLI_TICKET_MESSAGE_KINDS = {"question": "question", "asker": "demandeur", "correspondent": "correspondant",
                             "note": "note interne", "event": "événement"}
+
+
+# --- Database (shown to whoever starts the bot) ---
+
+def storage_schema_too_new(path: str, found: int, known: int, module: str | None = None) -> str:
+    what = f"le schéma « {module} »" if module else "le schéma"
+    return (f"La base de données {path} a {what} en version {found}, alors que cette version de pixbot "
+            f"ne connaît que les versions jusqu'à {known} : elle a été écrite par une version plus récente. "
+            "Mettez pixbot à jour, ou indiquez une autre base (storage.database). Le fichier n'a pas été modifié.")

@@ -1,6 +1,10 @@
+import json
+
 import pytest
 
-from bot.brain import Brain, Incoming
+from bot import strings
+from bot.brain import MAX_QUESTION_CHARS, MAX_REPLY_BYTES, Brain, Incoming
+from bot.lexical import MAX_CORRECTIONS, LexicalIndex
 
 ADMIN = "@corr:univ.fr"
 STAFF = "@prof:univ.fr"
@@ -42,12 +46,14 @@ def test_suggestions_then_pick_by_number_returns_that_entry_without_new_search(b
 
 def test_suggestion_picked_by_reaction(brain, sample_engine):
     sample_engine.params.answer_threshold = 1.5
+    sample_engine.params.suggest_threshold = 0.0  # every result is worth offering: always three choices
     [reply] = say(brain, "surveillant mot de passe session", event_id="$q4")
     brain.sent(reply, "$bot1")
-    second = reply.payload["choices"][1] if len(reply.payload["choices"]) > 1 else reply.payload["choices"][0]
-    key = "2️⃣" if len(reply.payload["choices"]) > 1 else "1️⃣"
-    [picked] = brain.handle(Incoming(sender=STAFF, room="!dm", text=key, reaction_to="$bot1", event_id="$r1"))
-    assert picked.payload["item"] == second
+    choices = reply.payload["choices"]
+    assert len(choices) == 3 and choices[0] == "session-password"
+    assert reply.reactions == ["1️⃣", "2️⃣", "3️⃣"]
+    [picked] = brain.handle(Incoming(sender=STAFF, room="!dm", text="2️⃣", reaction_to="$bot1", event_id="$r1"))
+    assert picked.kind == "answer" and picked.payload["item"] == choices[1]
     # a reaction from someone else on that suggestion is ignored
     assert brain.handle(Incoming(sender="@other:univ.fr", room="!dm", text="1️⃣", reaction_to="$bot1",
                                  event_id="$r2")) == []
@@ -81,7 +87,70 @@ def test_help_lists_commands_and_hides_admin_ones_from_staff(brain):
 
 def test_unknown_prefixed_command_gets_the_help(brain):
     [reply] = say(brain, "!pix bidule")
+    assert reply.kind == "help"
     assert "bidule" in reply.text and "`aide`" in reply.text
+
+
+def test_prefix_alone_gives_the_help(brain):
+    [reply] = say(brain, "!pix")
+    assert reply.kind == "help" and "`aide`" in reply.text
+
+
+def test_a_question_after_the_prefix_is_answered(brain):
+    [reply] = say(brain, "!pix comment ajouter un collègue dans pix orga ?")
+    assert reply.kind == "answer" and reply.payload["item"] == "orga-invite"
+    assert reply.payload["question"] == "comment ajouter un collègue dans pix orga ?"  # without the prefix
+    [in_group] = brain.handle(Incoming(sender=STAFF, room="!group", is_direct=False,
+                                       text="!pix comment inviter un collègue dans Pix Orga ?"))
+    assert in_group.kind == "answer" and in_group.payload["item"] == "orga-invite"
+
+
+def test_prefixed_choice_number_picks_the_suggestion_in_a_group_room(brain, sample_engine):
+    sample_engine.params.answer_threshold = 1.5
+    sample_engine.params.suggest_threshold = 0.0
+    group = {"room": "!group", "is_direct": False}
+    [offer] = brain.handle(Incoming(sender=STAFF, text="!pix code campagne étudiants", event_id="$g1", **group))
+    assert offer.kind == "suggest" and len(offer.payload["choices"]) == 3
+    [picked] = brain.handle(Incoming(sender=STAFF, text="!pix 2", event_id="$g2", **group))
+    assert picked.kind == "answer" and picked.payload["item"] == offer.payload["choices"][1]
+
+
+def _unknown_words(count: int) -> str:
+    """Distinct made-up words of six letters, unknown to any corpus (typo correction candidates)."""
+    letters = "bcdfghjklmnpqrstvwxz"
+    return " ".join("zq" + "".join(letters[(i // 20 ** k) % 20] for k in range(4)) for i in range(count))
+
+
+def test_an_oversized_question_is_read_up_to_the_cap_and_the_asker_is_told(brain, sample_engine, monkeypatch):
+    question = "Comment inviter un collègue dans Pix Orga ? " + _unknown_words(9500)
+    assert len(question) > 64_000
+    asked, corrected = [], []
+    ask, correct = sample_engine.ask, LexicalIndex.correct
+    monkeypatch.setattr(sample_engine, "ask", lambda q, *a, **k: asked.append(q) or ask(q, *a, **k))
+    monkeypatch.setattr(LexicalIndex, "correct", lambda self, w: corrected.append(w) or correct(self, w))
+    [reply] = say(brain, question, event_id="$big")
+    assert asked == [question[:MAX_QUESTION_CHARS]]  # the question was searched, on its beginning
+    assert reply.text.startswith(strings.QUESTION_TOO_LONG.format(limit="2\u202f000") + "\n\n")
+    assert 0 < len(corrected) <= MAX_CORRECTIONS  # typo correction stays bounded
+
+
+@pytest.mark.parametrize("word", ["x" * 60_000, "<" * 60_000, "é" * 60_000, "😀" * 60_000])
+def test_a_reply_echoing_a_huge_word_is_cut_to_a_safe_size(brain, word):
+    from bot.matrix_bot import reply_content
+
+    @brain.command("répéter", "répète le texte donné", takes_args=True)
+    def _echo(msg, args):
+        return [brain._reply(msg, "Vous avez écrit : " + args)]
+
+    [reply] = say(brain, "!pix répéter " + word)
+    assert reply.text.startswith("Vous avez écrit : " + word[:1000]) and reply.text.endswith("…")
+    assert len(json.dumps(reply.text)) - 2 <= MAX_REPLY_BYTES  # as the Matrix client encodes it
+    content = reply_content(reply, threads=True)
+    assert content["body"] == reply.text
+    html = content["formatted_body"]
+    assert len(json.dumps(html)) - 2 <= MAX_REPLY_BYTES
+    assert html.startswith("<p>Vous avez écrit : ") and html.endswith("…</p>")
+    assert len(json.dumps(content).encode()) < 65_536 // 2  # room to spare, even once encrypted
 
 
 def test_admin_commands_are_refused_to_staff_and_work_for_correspondents(brain):

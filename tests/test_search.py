@@ -98,3 +98,19 @@ def test_calibration_only_keeps_thresholds_that_meet_the_precision_target(sample
     searcher.params = params
     again, _ = evaluate(searcher, cases)
     assert (again["top1"], again["answered_precision"]) == (m["top1"], m["answered_precision"])
+
+
+def test_typo_correction_is_bounded_per_query(sample_engine, monkeypatch):
+    from bot.lexical import MAX_CORRECTIONS, LexicalIndex
+
+    lexical = sample_engine.index.lexical
+    corrected = []
+    correct = LexicalIndex.correct
+    monkeypatch.setattr(LexicalIndex, "correct", lambda self, w: corrected.append(w) or correct(self, w))
+    assert lexical.query_tokens("exporter les resultas")[-1] == lexical.query_tokens("exporter les résultats")[-1]
+    corrected.clear()
+    made_up = ["zq" + a + b + c + "x" for a in "bcdfg" for b in "hjklm" for c in "npqrs"]  # 125 unknown words
+    toks = lexical.query_tokens("resultas " + " ".join(made_up))
+    assert len(toks) == 1 + len(made_up)  # every word is still searched for
+    assert corrected[0] == "resultas"  # the first words are corrected
+    assert len(corrected) == MAX_CORRECTIONS
