@@ -10,6 +10,7 @@ from pathlib import Path
 
 from . import strings
 from .config import Config, ConfigError, load_config
+from .storage import SchemaTooNewError
 
 EXIT_SOURCE_ERROR = 2
 log = logging.getLogger("pixbot")
@@ -436,6 +437,9 @@ def main(argv: list[str] | None = None) -> int:
         return args.func(args) or 0
     except ConfigError as exc:
         print(strings.CLI_CONFIG_ERROR.format(error=exc), file=sys.stderr)
+        return EXIT_SOURCE_ERROR
+    except SchemaTooNewError as exc:  # a database written by a newer pixbot: refused, untouched
+        print(exc, file=sys.stderr)
         return EXIT_SOURCE_ERROR
     except KeyboardInterrupt:
         return 130

@@ -118,3 +118,15 @@ def test_check_passes_on_bundled_content():
     root = Path(__file__).resolve().parent.parent
     run = pixbot("check", cwd=root)
     assert run.returncode == 0, run.stdout + run.stderr
+
+
+def test_a_database_from_a_newer_pixbot_is_a_clear_error(workdir):
+    import sqlite3
+
+    (workdir / "data").mkdir()
+    raw = sqlite3.connect(workdir / "data" / "pixbot.sqlite")
+    raw.execute("PRAGMA user_version = 999")
+    raw.close()
+    run = pixbot("tickets", "list", cwd=workdir)
+    assert run.returncode == 2
+    assert "version plus récente" in run.stderr and "Traceback" not in run.stderr
