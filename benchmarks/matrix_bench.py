@@ -41,6 +41,7 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, LoginResponse, RoomMessageText  # noqa: E402
 from synapse_server import PASSWORD, Peer, Synapse, stop_syncing  # noqa: E402
 
+from bot import models  # noqa: E402
 from bot.brain import Brain  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.embedding import Embedder  # noqa: E402
@@ -149,14 +150,14 @@ async def main(n_questions: int, n_askers: int, faq_dir: Path, docs_dir: Path | 
         config = load_config(ROOT / "config.example.yaml" if (ROOT / "config.example.yaml").exists() else None)
         config.data_dir = work / "bot"
         config.database = config.data_dir / "pixbot.sqlite"
-        config.faq_dir, config.docs_dir, config.trained_model = faq_dir, docs_dir, None
+        config.faq_dir, config.docs_dir = faq_dir, docs_dir
         config.matrix.homeserver, config.matrix.user_id = server.url, server.mxid("pixbot")
         config.matrix.allowed_users, config.matrix.allowed_servers = [], []
         config.matrix.messages_per_second = 0  # pacing disabled
         t = time.perf_counter()
         # embeddings cached across runs (the first run encodes the whole corpus)
         cache = Path(tempfile.gettempdir()) / "pixbot-bench-embeddings.sqlite"
-        engine = Engine(config, embedder=Embedder(config.model_spec(), cache_path=cache, threads=threads,
+        engine = Engine(config, embedder=Embedder(models.prepare(config), cache_path=cache, threads=threads,
                                                   runtime_dir=Path(tempfile.gettempdir()) / "pixbot-bench-onnx"))
         engine.load()
         print(f"engine loaded in {time.perf_counter() - t:.1f} s ({len(engine.index.items)} items)")

@@ -66,7 +66,6 @@ def bench_size(size: int, queries: int, work: Path) -> dict:
     entries = make_faq(faq, size)
     config = load_config(None)
     config.data_dir = work / f"data-{size}"
-    config.trained_model = None
     engine = Engine(config, faq_dir=faq, docs_dir=work / "no-docs")
     engine.embedder.warm_up()  # load (and export) the model before timing the build
     start = time.perf_counter()
@@ -106,7 +105,7 @@ def cold_start(work: Path) -> tuple[float, float]:
     code = (
         "import time,sys,resource; t=time.perf_counter(); sys.path.insert(0, %r)\n"
         "from bot.config import load_config; from bot.engine import Engine\n"
-        "c=load_config(None); c.data_dir=__import__('pathlib').Path(%r); c.trained_model=None\n"
+        "c=load_config(None); c.data_dir=__import__('pathlib').Path(%r)\n"
         "e=Engine(c); e.load(); e.ask('comment inviter un collègue sur pix orga')\n"
         "print(time.perf_counter()-t, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss/1024)\n"
     ) % (str(ROOT), str(work / "cold"))

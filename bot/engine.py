@@ -6,6 +6,7 @@ import logging
 import threading
 from pathlib import Path
 
+from . import models
 from .config import Config
 from .embedding import Embedder
 from .index import IndexChanges, IndexStore, SearchIndex
@@ -27,7 +28,7 @@ class Engine:
         self.config = config
         self.faq_dir = faq_dir if faq_dir is not None else config.faq_dir
         self.docs_dir = docs_dir if docs_dir is not None else config.docs_dir
-        self.embedder = embedder or Embedder(config.model_spec(), cache_path=config.embedding_cache,
+        self.embedder = embedder or Embedder(models.prepare(config), cache_path=config.embedding_cache,
                                              runtime_dir=config.runtime_dir, backend=config.runtime,
                                              threads=config.threads)
         self.params = params or config.search

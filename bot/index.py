@@ -210,7 +210,8 @@ class IndexStore:
         changes = self._diff(manifest, sources.items)
         units = build_units(sources.items)
         bar = progress_factory(len(units)) if progress_factory else None
-        vectors, fresh = self.embedder.encode([u.text for u in units], progress=bar)
+        texts = [self.embedder.prompted(u.text, "query" if u.kind == "q" else "passage") for u in units]
+        vectors, fresh = self.embedder.encode(texts, progress=bar)
         if bar is not None and hasattr(bar, "close"):
             bar.close()
         if len(vectors) == 0:

@@ -41,6 +41,11 @@ class SearchParams:
     candidates: int = 256
 
 
+# the parameters `pixbot eval --calibrate` sets (recorded in the model's manifest by `pixbot train`)
+CALIBRATED = ("w_dense", "w_lexical", "body_offset", "body_lexical", "doc_bias", "answer_threshold",
+              "suggest_threshold", "margin")
+
+
 @dataclass
 class Result:
     item: Item

@@ -33,6 +33,10 @@ CHECK_BAD_LINK = "lien mal formé « {url} »"
 CHECK_BAD_ADDRESS = "adresse mal formée « {url} »"
 CHECK_PROBLEMS = "{count} problème(s)."
 CHECK_CLEAN = "Contenu vérifié : aucun problème."
+CLI_NO_ADAPTER = "Aucun adaptateur entraîné dans {folder} : lancez d'abord `pixbot train`."
+CHECK_MODEL_STALE = ("Avertissement : le contenu a changé depuis l'entraînement du modèle ({folder}). "
+                     "Les nouvelles entrées sont déjà cherchées, mais `make model` (pixbot train) "
+                     "peut améliorer les réponses.")
 
 
 def source_problem(file: str, message: str, entry: str | None, line: int | None) -> str:

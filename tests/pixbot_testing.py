@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from bot.config import load_config
+from bot.search import SearchParams
 
 
 def make_config(data_dir: Path, faq_dir: Path, docs_dir: Path | None):
@@ -14,6 +15,8 @@ def make_config(data_dir: Path, faq_dir: Path, docs_dir: Path | None):
     config.faq_dir = faq_dir
     config.docs_dir = docs_dir
     config.training_dir = None
+    config.model = "minilm"  # small and fast: these tests are about behaviour, not ranking quality
     config.trained_model = None
+    config.search = SearchParams()  # not the shipped model's calibration (read from its manifest)
     config.database = data_dir / "pixbot.sqlite"
     return config

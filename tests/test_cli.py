@@ -20,7 +20,7 @@ def workdir(tmp_path, sample_sources):
     faq, docs = sample_sources
     (tmp_path / "config.yaml").write_text(
         f"data_dir: {tmp_path / 'data'}\nsources:\n  faq_dir: {faq}\n  docs_dir: {docs}\n"
-        "search:\n  trained_model: ''\n", encoding="utf-8")
+        "search:\n  model: minilm\n  trained_model: ''\n", encoding="utf-8")
     return tmp_path
 
 

@@ -74,7 +74,7 @@ def test_embedding_cache_is_keyed_by_model_and_text(embedder, tmp_path):
     again, fresh_again = embedder.encode(["une phrase de test pour le cache"])
     assert fresh_again == 0 and (vectors == again).all()
     assert abs(float((vectors * vectors).sum()) - 1.0) < 1e-4  # normalised
-    other = Embedder("default", cache_path=tmp_path / "other.sqlite")
+    other = Embedder("minilm", cache_path=tmp_path / "other.sqlite")
     assert other.fingerprint == embedder.fingerprint
 
 

@@ -22,7 +22,7 @@ TEXTS = [
 def test_onnx_vectors_match_pytorch(embedder, tmp_path):
     assert embedder.encode_query("bonjour").shape == (1, 384)
     assert embedder.backend == "onnx"
-    torch_only = Embedder("default", runtime_dir=tmp_path / "onnx", backend="torch")
+    torch_only = Embedder("minilm", runtime_dir=tmp_path / "onnx", backend="torch")
     reference = torch_only.model.encode(TEXTS, normalize_embeddings=True, show_progress_bar=False)
     batch = embedder._choose_encoder()(TEXTS)  # padded batch
     singles = np.vstack([embedder.encode_query(t) for t in TEXTS])
@@ -38,7 +38,7 @@ def test_export_is_reused_and_named_by_fingerprint(embedder):
     embedder.warm_up()
     folders = [p for p in embedder.runtime_dir.iterdir() if not p.name.startswith(".")]
     assert len(folders) == 1 and (folders[0] / "model.onnx").exists()
-    again = Embedder("default", runtime_dir=embedder.runtime_dir)
+    again = Embedder("minilm", runtime_dir=embedder.runtime_dir)
     again.warm_up()
     assert again.backend == "onnx" and again._model is None  # loaded without PyTorch
 
@@ -48,7 +48,7 @@ def test_refused_export_falls_back_to_pytorch(tmp_path, monkeypatch, caplog):
         raise onnx_runtime.ExportUnsupported("ONNX and PyTorch embeddings differ by 1.0e-01")
 
     monkeypatch.setattr(onnx_runtime, "export", refuse)
-    fallback = Embedder("default", runtime_dir=tmp_path / "onnx")
+    fallback = Embedder("minilm", runtime_dir=tmp_path / "onnx")
     with caplog.at_level(logging.WARNING, logger="bot.embedding"):
         vector = fallback.encode_query("inscrire des candidats")
     assert fallback.backend == "torch" and vector.shape == (1, 384)

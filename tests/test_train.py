@@ -89,3 +89,30 @@ def test_check_lists_what_an_editor_must_fix(tmp_path, sample_sources):
     assert "extra.yaml, ligne 1, entrée lonely : lien mal formé « htp:/mal »" in problems
     assert "extra.yaml, ligne 1, entrée #1 (lonely) : clé inconnue « varients », ignorée" in problems
     assert len(problems) == 3
+
+
+def test_prompts_prefix_anchors_questions_and_bodies(tmp_path, sample_sources):
+    faq, docs = sample_sources
+    config = make_config(tmp_path, faq, docs)
+    plain = training_pairs(config, hard_negatives=True)
+    prompted = training_pairs(config, hard_negatives=True, prompts={"query": "query: ", "passage": "passage: "})
+    assert len(prompted) == len(plain)
+    for (a, p, n), (pa, pp, pn) in zip(plain, prompted):
+        assert pa == "query: " + a
+        prefix = "passage: " if pp.startswith("passage: ") else "query: "
+        assert pp == prefix + p and pn == prefix + n  # the negative is the same kind of text
+    bodies = [t for t in prompted if "usage unique" in t[1]]
+    assert bodies and all(t[1].startswith("passage: ") for t in bodies)
+
+
+def test_excluded_entries_and_pages_leave_no_trace_in_training(tmp_path, sample_sources):
+    faq, docs = sample_sources
+    config = make_config(tmp_path, faq, docs)
+    cases = [Case("comment je fais rentrer un prof ds notre orga", "orga-invite")]
+    pairs = training_pairs(config, cases=cases, hard_negatives=True,
+                           exclude=["orga-invite", "guides/surveillance.md"])
+    texts = " ".join(" ".join(t) for t in pairs)
+    assert "usage unique" not in texts and "Comment inviter un collègue" not in texts
+    assert "prof ds notre orga" not in texts and "enseignant dans notre pix orga" not in texts
+    assert "Guide du surveillant" not in texts
+    assert pairs and len(pairs) < len(training_pairs(config, cases=cases))
