@@ -123,6 +123,8 @@ UNKNOWN_COMMAND = "Je ne connais pas la commande « {name} »."
 QUESTION_TOO_LONG = ("Votre message est très long : je n'en ai lu que les {limit} premiers caractères "
                      "pour vous répondre.")
 NOT_ALLOWED = "Cette commande est réservée aux correspondants Pix."
+RELAY_NOT_CORRESPONDENT = ("Seuls les correspondants Pix désignés dans la configuration répondent aux tickets : "
+                           "votre message n'a pas été transmis au demandeur.")
 HELP_CMD_AIDE = "affiche cette aide"
 HELP_CMD_RELOAD = "recharge la FAQ et la documentation, puis reconstruit l'index"
 HELP_CMD_STATUS = "état du bot : disponibilité, salons, taille de l'index, dernières erreurs"

@@ -397,6 +397,9 @@ class Tickets:
             return None  # other commands (aide, tickets…): the brain's usual path
         if not text:
             return []
+        if not self.brain.is_correspondent(msg.sender):
+            # any member of the room may write here; only configured correspondents answer askers
+            return [self.brain._reply(msg, strings.RELAY_NOT_CORRESPONDENT, kind="error")]
         return self._relay_to_asker(msg, ticket)
 
     def _relay_to_asker(self, msg: Incoming, ticket: Ticket) -> list[Reply]:

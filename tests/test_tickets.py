@@ -139,6 +139,19 @@ def test_correspondent_reply_is_relayed_to_the_asker_thread_signed(chat):
     assert ticket.state == "answered" and ticket.assignee == ADMIN and ticket.last_answer == ANSWER
 
 
+def test_only_configured_correspondents_are_relayed_to_the_asker(chat):
+    """Any member of the correspondents' room may write in a ticket thread; only the configured
+    correspondents answer the asker (no « correspondant Pix » signature for anyone else)."""
+    ticket, _ = chat.open_ticket()
+    [notice] = chat.corr(ticket, "Je vous réponds : passez me voir.", sender=OTHER, name="Quelqu'un d'autre")
+    assert notice.room == CORR and notice.kind == "error"
+    assert notice.text == strings.RELAY_NOT_CORRESPONDENT
+    after = chat.tickets.get(ticket.id)
+    assert (after.state, after.assignee, after.last_answer) == ("open", None, None)
+    [relay] = chat.corr(ticket, ANSWER)  # a configured correspondent still is
+    assert relay.room == DM and ANSWER in relay.text
+
+
 def test_asker_follow_ups_are_relayed_and_the_bot_stays_quiet_in_the_thread(chat):
     ticket, _ = chat.open_ticket()
     chat.corr(ticket, ANSWER)
