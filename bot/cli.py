@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -19,6 +20,8 @@ log = logging.getLogger("pixbot")
 def _config(args) -> Config:
     path = Path(args.config) if args.config else (Path("config.yaml") if Path("config.yaml").exists() else None)
     config = load_config(path)
+    if config.data_dir.is_dir():  # made by an earlier version, or by hand
+        config.data_dir.chmod(0o700)
     logging.basicConfig(level=getattr(logging, config.log_level, logging.INFO),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
     for noisy in ("sentence_transformers", "transformers", "httpx", "urllib3", "filelock", "faiss", "apscheduler"):
@@ -456,6 +459,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    # everything the bot writes (database, access token, encryption keys, index) is private to
+    # its user: folders 0700, files 0600
+    os.umask(0o077)
     try:
         return args.func(args) or 0
     except ConfigError as exc:

@@ -144,6 +144,27 @@ def _fill(section: str, target, data: dict) -> None:
         setattr(target, key, _typed(section, key, value, kind))
 
 
+def _check_ranges(config: "Config") -> None:
+    """Values the types alone do not rule out (each would silently break a feature)."""
+    prefix = config.matrix.command_prefix
+    if not prefix or any(ch.isspace() for ch in prefix):
+        raise ConfigError(f"matrix.command_prefix must be a word without spaces (e.g. !pix), not {prefix!r}")
+    for name, value, least in (("tickets.auto_close_days", config.tickets.auto_close_days, 1),
+                               ("news.max_age_days", config.news.max_age_days, 1),
+                               ("news.backlog_days", config.news.backlog_days, 0),
+                               ("search.candidates", config.search.candidates, 1),
+                               ("search.max_suggestions", config.search.max_suggestions, 1)):
+        if value < least:
+            raise ConfigError(f"{name} must be at least {least}, not {value}")
+    # `faq` in a ticket thread writes there: it must be a YAML file of the FAQ folder, which is
+    # indexed (and nowhere else on disk)
+    learned = Path(os.path.expandvars(config.tickets.faq_file)).expanduser()
+    learned = (learned if learned.is_absolute() else config.base_dir / learned).resolve()
+    if learned.suffix not in (".yaml", ".yml") or not learned.is_relative_to(config.faq_dir.resolve()):
+        raise ConfigError(f"tickets.faq_file must be a .yaml file inside sources.faq_dir ({config.faq_dir}), "
+                          f"not {config.tickets.faq_file!r}")
+
+
 def _check_news(news: NewsConfig) -> None:
     import re
 
@@ -232,7 +253,7 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError("storage.retention_days must be at least 1")
     docs = sources.get("docs_dir", "knowledge")
     training = sources.get("training_dir", "training")
-    return Config(
+    config = Config(
         base_dir=base,
         data_dir=data_dir,
         faq_dir=resolve(sources.get("faq_dir", "faq"), "sources.faq_dir"),
@@ -252,3 +273,5 @@ def load_config(path: Path | None = None) -> Config:
         tickets=tickets,
         news=news,
     )
+    _check_ranges(config)
+    return config
