@@ -45,7 +45,7 @@ class TicketsConfig:
     """Escalation to the correspondents (owned by bot/tickets.py)."""
 
     auto_close_days: int = 7  # answered tickets silent this long close themselves
-    faq_file: str = "faq/appris.yaml"  # where `faq` in a ticket thread writes new entries
+    faq_file: str = "faq/appris.yaml"  # where `faq` writes entries (default: <faq_dir>/appris.yaml)
 
 
 @dataclass
@@ -273,5 +273,7 @@ def load_config(path: Path | None = None) -> Config:
         tickets=tickets,
         news=news,
     )
+    if "faq_file" not in (data.get("tickets") or {}):  # by default, in the FAQ folder, wherever it is
+        config.tickets.faq_file = str(config.faq_dir / "appris.yaml")
     _check_ranges(config)
     return config
