@@ -159,7 +159,7 @@ class Embedder:
             return None
         folder = self.runtime_dir / re.sub(r"[^A-Za-z0-9._-]", "_", self.fingerprint)
         try:
-            if not (folder / "meta.json").exists():
+            if not onnx_runtime.is_current(folder):  # never exported, or by an older format
                 log.info("exporting the embedding model to ONNX in %s (once)", folder)
                 onnx_runtime.export(self.model, folder)
             encoder = onnx_runtime.OnnxEncoder(folder, threads=self.threads or None)

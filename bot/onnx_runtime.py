@@ -23,7 +23,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-FORMAT = 1
+FORMAT = 2  # 2: weights in a separate file (model.onnx.data), memory-mapped by onnxruntime
 SUPPORTED_POOLING = ("mean", "cls")
 # Probe sentences for the export check: short, long (beyond max_seq_length), accents, mixed lengths.
 PROBES = [
@@ -98,6 +98,7 @@ def export(st_model, folder: Path) -> None:
             torch.onnx.export(Encoder(hf_model), tuple(sample[k] for k in inputs), str(tmp / "model.onnx"),
                               input_names=inputs, output_names=["hidden"], dynamic_axes=axes,
                               opset_version=17, dynamo=False)
+        _weights_apart(tmp / "model.onnx")
         tokenizer.backend_tokenizer.save(str(tmp / "tokenizer.json"))
         meta = {"format": FORMAT, "pooling": mode, "max_seq_length": max_len, "inputs": inputs,
                 "dimension": int(st_model.get_embedding_dimension()),
@@ -113,6 +114,25 @@ def export(st_model, folder: Path) -> None:
         os.replace(tmp, folder)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def is_current(folder: Path) -> bool:
+    """Whether ``folder`` holds an export in this code's format."""
+    try:
+        return json.loads((folder / "meta.json").read_text(encoding="utf-8")).get("format") == FORMAT
+    except (OSError, ValueError):
+        return False
+
+
+def _weights_apart(path: Path) -> None:
+    """Move the weights out of the graph into ``model.onnx.data``: onnxruntime maps that file
+    into memory instead of copying it, so rows of the (large) word-embedding matrix that no
+    text uses are never read (about 200 MB less resident memory for e5)."""
+    import onnx
+
+    model = onnx.load(str(path))
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True,
+                    location="model.onnx.data", size_threshold=1024)
 
 
 class OnnxEncoder:

@@ -73,3 +73,17 @@ def test_runtime_config_key_is_validated(tmp_path):
     path.write_text("search:\n  threads: -2\n", encoding="utf-8")
     with pytest.raises(ConfigError, match="search.threads"):
         load_config(path)
+
+
+def test_an_export_in_an_older_format_is_made_again(tmp_path):
+    import json
+
+    Embedder("minilm", runtime_dir=tmp_path / "onnx").warm_up()
+    [folder] = [p for p in (tmp_path / "onnx").iterdir() if not p.name.startswith(".")]
+    meta = json.loads((folder / "meta.json").read_text())
+    (folder / "meta.json").write_text(json.dumps({**meta, "format": onnx_runtime.FORMAT - 1}))
+    again = Embedder("minilm", runtime_dir=tmp_path / "onnx")
+    again.warm_up()
+    assert again.backend == "onnx"  # not PyTorch for ever after an upgrade
+    assert json.loads((folder / "meta.json").read_text())["format"] == onnx_runtime.FORMAT
+    assert (folder / "model.onnx.data").stat().st_size > (folder / "model.onnx").stat().st_size  # weights apart
