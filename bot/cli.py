@@ -326,7 +326,7 @@ def cmd_tickets(args) -> int:
     storage = Storage(config.database)
 
     def when(ts):
-        return strings._date(ts) if ts else ""
+        return strings._date(ts, config.timezone) if ts else ""
 
     try:
         migrate(storage)

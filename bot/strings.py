@@ -413,10 +413,12 @@ def _quote(text: str) -> str:
     return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().split("\n"))
 
 
-def _date(timestamp: float) -> str:
-    import time as _time
+def _date(timestamp: float, timezone: str) -> str:
+    """Day and time in the configured time zone (the server's own may be anything, often UTC)."""
+    import datetime as _dt
+    from zoneinfo import ZoneInfo
 
-    return _time.strftime("%d/%m/%Y %H:%M", _time.localtime(timestamp))
+    return _dt.datetime.fromtimestamp(timestamp, ZoneInfo(timezone)).strftime("%d/%m/%Y %H:%M")
 
 
 def ticket_offer(question: str) -> str:
@@ -472,7 +474,7 @@ def faq_learned(entry_id: str, file: str, question: str, variants: list[str], an
     return "\n".join(lines)
 
 
-def tickets_list(rows: list[tuple], everything: bool) -> str:
+def tickets_list(rows: list[tuple], everything: bool, timezone: str) -> str:
     """rows: (number, state, asker, assignee, question, created_at)."""
     if not rows:
         return "Aucun ticket." if everything else "Aucun ticket en cours."
@@ -480,18 +482,18 @@ def tickets_list(rows: list[tuple], everything: bool) -> str:
     for number, state, who, assignee, question, created in rows:
         short = question if len(question) <= 80 else question[:77] + "…"
         taken = f", {assignee}" if assignee else ""
-        lines.append(f"- n° {number} ({TICKET_STATES.get(state, state)}{taken}) {who}, {_date(created)} : {short}")
+        lines.append(f"- n° {number} ({TICKET_STATES.get(state, state)}{taken}) {who}, {_date(created, timezone)} : {short}")
     return "\n".join(lines)
 
 
-def my_questions(rows: list[tuple]) -> str:
+def my_questions(rows: list[tuple], timezone: str) -> str:
     """rows: (number, state, question, created_at)."""
     if not rows:
         return "Vous n'avez transmis aucune question au correspondant Pix."
     lines = ["**Vos questions transmises au correspondant Pix**", ""]
     for number, state, question, created in rows:
         short = question if len(question) <= 80 else question[:77] + "…"
-        lines.append(f"- n° {number}, {_date(created)} : {short} ({TICKET_STATES.get(state, state)})")
+        lines.append(f"- n° {number}, {_date(created, timezone)} : {short} ({TICKET_STATES.get(state, state)})")
     return "\n".join(lines)
 
 

@@ -686,12 +686,12 @@ class Tickets:
         everything = fold_accents(args.strip().lower()) in ("tous", "toutes", "tout")
         tickets = list_tickets(self.storage, include_closed=everything)[-30:]
         rows = [(t.id, t.state, t.who, t.assignee, t.question, t.created_at) for t in tickets]
-        return [self.brain._reply(msg, strings.tickets_list(rows, everything))]
+        return [self.brain._reply(msg, strings.tickets_list(rows, everything, self.config.timezone))]
 
     def cmd_mine(self, msg: Incoming, args: str) -> list[Reply]:
         tickets = list_tickets(self.storage, include_closed=True, asker=msg.sender)[-30:]
         rows = [(t.id, t.state, t.question, t.created_at) for t in tickets]
-        return [self.brain._reply(msg, strings.my_questions(rows))]
+        return [self.brain._reply(msg, strings.my_questions(rows, self.config.timezone))]
 
     # -- privacy ----------------------------------------------------------------------------------
     def cmd_forget(self, msg: Incoming, args: str) -> list[Reply]:

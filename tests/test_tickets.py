@@ -498,3 +498,17 @@ def test_pixbot_tickets_lists_and_shows(tmp_path, sample_sources, sample_engine)
     assert "rappeler le service logistique" in shown.stdout and "note interne" in shown.stdout
     missing = pixbot("tickets", "show", "999")
     assert missing.returncode == 1 and "introuvable" in missing.stderr
+
+
+def test_dates_in_listings_are_in_the_configured_time_zone(chat, app):
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    app.config.timezone = "Pacific/Auckland"  # 11 to 13 hours from the machine's UTC
+    ticket, _ = chat.open_ticket()
+    local = dt.datetime.fromtimestamp(ticket.created_at, ZoneInfo("Pacific/Auckland")).strftime("%d/%m/%Y %H:%M")
+    utc = dt.datetime.fromtimestamp(ticket.created_at, dt.timezone.utc).strftime("%d/%m/%Y %H:%M")
+    [mine] = chat.say("mes questions")
+    [listing] = chat.say("tickets", sender=ADMIN, room="!dm-corr")
+    for text in (mine.text, listing.text):
+        assert local in text and utc not in text
