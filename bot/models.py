@@ -20,13 +20,11 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from . import e5
 from .embedding import model_fingerprint, resolve_model_path
+from .files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -108,15 +106,8 @@ def merge(adapter: Path, base: str, output: Path) -> None:
     transformer = model[0]
     peft_model = PeftModel.from_pretrained(transformer.model, str(adapter), is_trainable=False)
     transformer.model = peft_model.merge_and_unload()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
-    try:
-        model.save(str(work / "model"))
-        if output.exists():
-            shutil.rmtree(output)
-        os.replace(work / "model", output)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
+    with replacing(output) as work:
+        model.save(str(work / output.name))
 
 
 def prepare(config) -> str:

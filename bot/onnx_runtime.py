@@ -14,12 +14,12 @@ from __future__ import annotations
 import json
 import logging
 import os
-import shutil
-import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
+
+from .files import replacing
 
 log = logging.getLogger(__name__)
 
@@ -89,9 +89,9 @@ def export(st_model, folder: Path) -> None:
         def forward(self, *args):
             return self.model(**dict(zip(inputs, args))).last_hidden_state
 
-    folder.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=".export-", dir=folder.parent))
-    try:
+    with replacing(folder) as work:
+        tmp = work / folder.name
+        tmp.mkdir()
         axes = {name: {0: "batch", 1: "tokens"} for name in [*inputs, "hidden"]}
         with torch.inference_mode(), warnings.catch_warnings():
             warnings.simplefilter("ignore")  # tracer notes about constant shapes: checked below instead
@@ -109,11 +109,6 @@ def export(st_model, folder: Path) -> None:
         worst = float(np.max(np.abs(np.asarray(reference) - got)))
         if worst > TOLERANCE:
             raise ExportUnsupported(f"ONNX and PyTorch embeddings differ by {worst:.2e}")
-        if folder.exists():
-            shutil.rmtree(folder)
-        os.replace(tmp, folder)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def is_current(folder: Path) -> bool:

@@ -29,14 +29,10 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import json
 import logging
 import math
-import os
 import random
-import shutil
-import tempfile
 import time
 from collections.abc import Iterable
 from pathlib import Path
@@ -47,6 +43,7 @@ from . import e5, models
 from .config import Config
 from .embedding import read_prompts
 from .evaluate import Case, matches
+from .files import replacing
 from .index import build_units
 from .lexical import LexicalIndex
 from .search import CALIBRATED, SearchParams
@@ -181,9 +178,7 @@ def train(config: Config, output: Path, epochs: int = 1, base_model: str | None 
     transformer.model = get_peft_model(transformer.model, lora)
     trainable = sum(p.numel() for p in transformer.model.parameters() if p.requires_grad)
     gpu = torch.cuda.is_available()
-    output.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{output.name}-", dir=output.parent))
-    try:
+    with replacing(output) as work:
         args = SentenceTransformerTrainingArguments(
             output_dir=str(work / "trainer"),
             num_train_epochs=epochs,
@@ -203,7 +198,7 @@ def train(config: Config, output: Path, epochs: int = 1, base_model: str | None 
         trainer = SentenceTransformerTrainer(model=model, args=args, train_dataset=dataset,
                                              loss=MultipleNegativesRankingLoss(model))
         trainer.train()
-        adapter = work / "adapter"
+        adapter = work / output.name
         transformer.model.save_pretrained(str(adapter))
         _to_fp16(adapter / models.ADAPTER_WEIGHTS)
         _tidy_adapter_config(adapter / models.ADAPTER_CONFIG, base_spec)
@@ -231,11 +226,6 @@ def train(config: Config, output: Path, epochs: int = 1, base_model: str | None 
         if tune or heldout:
             manifest.update(measure(config, adapter, tune, heldout))
             _write_manifest(adapter, manifest)
-        if output.exists():
-            shutil.rmtree(output)
-        os.replace(adapter, output)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     figures = manifest.get("evaluation", {}).get("heldout")
     return (f"Adaptateur entraîné sur {len(pairs)} paires ({epochs} époque(s)) en {trained_s:.0f} s, "
             f"enregistré dans {output}." + (_heldout_summary(figures) if figures else ""))
