@@ -200,23 +200,27 @@ class Brain:
     def handle(self, msg: Incoming, persist: Callable[[list[Reply]], None] | None = None) -> list[Reply]:
         """Process one incoming message or reaction; never raises.
 
-        The event is marked as handled in the same database transaction in which ``persist``
-        (the adapter's outbox writer) records the replies: a crash before that commit means the
-        event is handled again at restart, a crash after it means the replies are sent from the
-        outbox. Either way the message is answered exactly once.
+        Everything the message causes commits in one database transaction: the conversation
+        state it consumes (a pending offer, a suggestion, a confirmation), what features write
+        (a ticket and its announcement, a deletion), the event marked as handled and the replies
+        recorded by ``persist`` (the adapter's outbox writer). A crash before that commit leaves
+        no trace and the event is handled again at restart; a crash after it means the replies
+        are sent from the outbox. Either way the message is answered exactly once, and an
+        answer such as « oui » is never consumed without its effect.
         """
-        if msg.event_id and self.storage.is_processed(msg.event_id):
-            return []  # already handled (redelivery after a restart)
-        try:
-            replies = self._handle_reaction(msg) if msg.reaction_to else self._handle_text(msg)
-        except Exception as exc:  # a bug must not silence the bot
-            log.exception("error while handling %s", msg.event_id)
-            self.errors.append(f"{type(exc).__name__}: {exc}")
-            replies = [self._reply(msg, strings.INTERNAL_ERROR, kind="error")]
-        _clip_replies(replies)
         with self.storage.transaction():
-            if msg.event_id and not self.storage.claim_event(msg.event_id):
-                return []
+            if msg.event_id and self.storage.is_processed(msg.event_id):
+                return []  # already handled (redelivery after a restart)
+            try:
+                with self.storage.transaction():  # a bug rolls back its half-done work, not the claim
+                    replies = self._handle_reaction(msg) if msg.reaction_to else self._handle_text(msg)
+            except Exception as exc:  # a bug must not silence the bot
+                log.exception("error while handling %s", msg.event_id)
+                self.errors.append(f"{type(exc).__name__}: {exc}")
+                replies = [self._reply(msg, strings.INTERNAL_ERROR, kind="error")]
+            _clip_replies(replies)
+            if msg.event_id:
+                self.storage.claim_event(msg.event_id)
             if persist is not None:
                 persist(replies)
         return replies

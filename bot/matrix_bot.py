@@ -278,7 +278,8 @@ class MatrixBot:
         def outlet(replies: list[Reply]) -> None:  # replies the brain emits on its own (any thread)
             rows = [self._outbox_row(r.room, "m.room.message", reply_content(r, self.mc.threads, False),
                                      dataclasses.asdict(r)) for r in replies]
-            loop.call_soon_threadsafe(self._push_rows, rows)
+            # queued for sending once the caller's transaction commits (never if it rolls back)
+            self.storage.after_commit(lambda: loop.call_soon_threadsafe(self._push_rows, rows))
 
         self.brain.outlet = outlet
         self.brain.redactor = self.redact

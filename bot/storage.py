@@ -72,6 +72,7 @@ class Storage:
         self.db.execute("PRAGMA synchronous=NORMAL")
         self.db.execute("PRAGMA foreign_keys=ON")
         self.lock = threading.RLock()
+        self._pending: list[list] = []  # after-commit callbacks, one list per open transaction level
         self.migrate()
 
     def migrate(self) -> int:
@@ -114,6 +115,15 @@ class Storage:
 
     def transaction(self):
         return _Transaction(self)
+
+    def after_commit(self, callback) -> None:
+        """Run ``callback`` once the enclosing transaction commits (never if it rolls back); at
+        once when none is open. E.g. hand an outbox row to the sender only once it is stored."""
+        with self.lock:
+            if self._pending:
+                self._pending[-1].append(callback)
+                return
+        callback()
 
     def close(self) -> None:
         self.db.close()
@@ -222,17 +232,46 @@ class Storage:
 
 
 class _Transaction:
+    """``with storage.transaction():`` one atomic unit. The outermost one is a ``BEGIN IMMEDIATE``
+    ... ``COMMIT``; one opened inside it (same thread: the lock is re-entrant) is a savepoint, so
+    a feature can roll back its own part without undoing the enclosing work. Callbacks given to
+    ``storage.after_commit`` inside run once the outermost transaction commits, and are dropped
+    with the part that rolls back."""
+
     def __init__(self, storage: Storage):
         self.storage = storage
+        self.savepoint: str | None = None
 
     def __enter__(self):
-        self.storage.lock.acquire()
-        self.storage.db.execute("BEGIN IMMEDIATE")
-        return self.storage.db
+        storage = self.storage
+        storage.lock.acquire()
+        try:
+            if storage._pending:  # nested: a savepoint inside the enclosing transaction
+                self.savepoint = f"sp{len(storage._pending)}"
+                storage.db.execute(f"SAVEPOINT {self.savepoint}")
+            else:
+                storage.db.execute("BEGIN IMMEDIATE")
+            storage._pending.append([])
+        except BaseException:
+            storage.lock.release()
+            raise
+        return storage.db
 
     def __exit__(self, exc_type, exc, tb):
+        storage = self.storage
+        callbacks = storage._pending.pop()
         try:
-            self.storage.db.execute("ROLLBACK" if exc_type else "COMMIT")
+            if self.savepoint:
+                if exc_type:
+                    storage.db.execute(f"ROLLBACK TO {self.savepoint}")
+                else:
+                    storage._pending[-1].extend(callbacks)
+                storage.db.execute(f"RELEASE {self.savepoint}")
+            else:
+                storage.db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
-            self.storage.lock.release()
+            storage.lock.release()
+        if not exc_type and not self.savepoint:
+            for callback in callbacks:
+                callback()
         return False

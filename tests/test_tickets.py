@@ -6,10 +6,12 @@ own (``brain.outlet``), gives each sent reply an event id and reports it with ``
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import subprocess
 import sys
 import time
+import uuid
 
 import pytest
 import yaml
@@ -38,9 +40,17 @@ class Chat:
         self.brain = app.brain
         self.tickets = app.tickets
         self.emitted: list[Reply] = []
-        self.brain.outlet = self.emitted.extend
+        self.brain.outlet = self.outlet
         self.sent: dict[str, Reply] = {}
         self.ids = itertools.count(1)
+
+    def outlet(self, replies: list[Reply]) -> None:
+        """What an adapter does with replies the brain emits on its own: record each in the
+        outbox inside the caller's transaction, hand it on only once that commits."""
+        storage = self.app.storage
+        for reply in replies:
+            storage.enqueue(reply.room, {"reply": dataclasses.asdict(reply)}, uuid.uuid4().hex)
+            storage.after_commit(lambda reply=reply: self.emitted.append(reply))
 
     def deliver(self, replies: list[Reply]) -> list[tuple[str, Reply]]:
         out = []
@@ -409,7 +419,7 @@ def test_ticket_created_without_adapter_is_announced_once_when_one_connects(chat
     chat.brain.outlet = None  # no adapter connected when the ticket is created
     ticket, replies = chat.open_ticket()
     assert to_room(replies, CORR) == [] and chat.tickets.get(ticket.id).announce_pending == 1
-    chat.brain.outlet = chat.emitted.extend
+    chat.brain.outlet = chat.outlet
     assert chat.tickets.deliver_pending() == 1
     [announce] = chat.emitted
     assert announce.room == CORR and f"Ticket n° {ticket.id}" in announce.text
@@ -422,7 +432,7 @@ def test_ticket_created_without_adapter_is_announced_once_when_one_connects(chat
 def test_pending_announcement_is_delivered_by_the_next_message(chat):
     chat.brain.outlet = None
     ticket, _ = chat.open_ticket()
-    chat.brain.outlet = chat.emitted.extend
+    chat.brain.outlet = chat.outlet
     replies = chat.say("Comment inviter un collègue dans Pix Orga ?")
     [announce] = to_room(replies, CORR)
     assert f"Ticket n° {ticket.id}" in announce.text
@@ -430,27 +440,75 @@ def test_pending_announcement_is_delivered_by_the_next_message(chat):
     assert to_room(chat.say("Comment inviter un collègue dans Pix Orga ?"), CORR) == []
 
 
-def test_crash_between_ticket_commit_and_event_claim_creates_no_duplicate(chat, storage, monkeypatch):
-    """The ticket and its announcement commit together; if the process dies before the brain
-    claims the "oui" event, the event comes again at restart: same ticket, no second announcement."""
+def _outbox(storage, room):
+    return storage.db.execute("SELECT COUNT(*) FROM outbox WHERE room = ?", (room,)).fetchone()[0]
+
+
+def _restart(chat, tmp_path) -> Chat:
+    """What a restart after a kill finds: a new process, a new connection to the same file
+    (only what was committed survives)."""
+    storage = Storage(tmp_path / "state.sqlite")
+    return Chat(App(chat.app.config, chat.app.engine, storage, features=[tickets_mod.install]))
+
+
+def killed(*args, **kwargs):
+    raise SystemExit("killed")  # not an Exception: nothing in the bot catches it, like a kill
+
+
+def test_killed_before_the_event_is_claimed_nothing_was_committed(chat, storage, tmp_path, monkeypatch):
+    """Killed after the ticket and its announcement were written but before the « oui » event
+    was claimed: nothing of it committed; at restart the event comes again and is handled once."""
     chat.say(UNANSWERABLE, event_id="$qc", name="Paul Prof")
-    real_claim = storage.claim_event
-
-    def crash(event_id):
-        raise SystemExit("killed")
-
-    monkeypatch.setattr(storage, "claim_event", crash)
+    monkeypatch.setattr(storage, "claim_event", killed)
     with pytest.raises(SystemExit):
         chat.brain.handle(Incoming(sender=STAFF, room=DM, text="oui", event_id="$yc", thread="$qc"))
-    announcements = [r for r in chat.emitted if r.room == CORR]
-    assert len(announcements) == 1  # committed with the ticket (the adapter's outbox)
-    monkeypatch.setattr(storage, "claim_event", real_claim)
-    # restart: the event is delivered again
-    again = chat.brain.handle(Incoming(sender=STAFF, room=DM, text="oui", event_id="$yc", thread="$qc"))
-    assert [r.room for r in again] == [DM] and "transmise" in again[0].text
-    assert len([r for r in chat.emitted if r.room == CORR]) == 1
-    assert storage.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
-    assert chat.brain.handle(Incoming(sender=STAFF, room=DM, text="oui", event_id="$yc", thread="$qc")) == []
+    assert chat.emitted == []  # nothing handed to the sender: the transaction never committed
+
+    after = _restart(chat, tmp_path)
+    assert after.app.storage.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 0
+    assert _outbox(after.app.storage, CORR) == 0
+    again = after.say("oui", event_id="$yc", thread="$qc")
+    [told] = to_room(again, DM)
+    assert "transmise" in told.text and len(to_room(again, CORR)) == 1
+    assert _outbox(after.app.storage, CORR) == 1
+    assert after.app.storage.db.execute("SELECT COUNT(*) FROM tickets").fetchone()[0] == 1
+    assert after.brain.handle(Incoming(sender=STAFF, room=DM, text="oui", event_id="$yc", thread="$qc")) == []
+
+
+@pytest.mark.parametrize("case", ["offer", "suggestion", "forget"])
+def test_an_answer_is_never_consumed_without_its_effect(chat, storage, tmp_path, monkeypatch, case):
+    """#14 item 5: killed between consuming a conversation state (the hand-over offer, a list of
+    suggestions, the « oublier mes données » confirmation) and writing its effect, the bot
+    restarts with the state still there, and the same answer, delivered again, is handled."""
+    if case == "offer":
+        chat.say(UNANSWERABLE, event_id="$q5")
+        answer = "oui"
+        monkeypatch.setattr(chat.tickets, "clock", killed)  # the ticket was about to be written
+    elif case == "suggestion":
+        chat.app.engine.params.answer_threshold = 1.5  # this question gets suggestions
+        [suggest] = chat.say("Comment inviter un collègue dans Pix Orga ?", event_id="$q5")
+        assert suggest.kind == "suggest"
+        answer = "1"
+        monkeypatch.setattr(chat.brain, "_answer_reply", killed)  # the chosen answer was about to be written
+    else:
+        chat.say("oublier mes données", event_id="$q5")
+        answer = "oui"
+        monkeypatch.setattr(chat.tickets, "forget", killed)  # the deletion was about to run
+    with pytest.raises(SystemExit):
+        chat.brain.handle(Incoming(sender=STAFF, room=DM, text=answer, event_id="$a5", thread="$q5", is_direct=True))
+
+    after = _restart(chat, tmp_path)
+    state, _ = after.app.storage.get_state(DM, STAFF)
+    assert state is not None and state["type"] == {"offer": "offer", "suggestion": "suggest", "forget": "forget"}[case]
+    replies = after.say(answer, event_id="$a5", thread="$q5")
+    [reply] = to_room(replies, DM)
+    if case == "offer":
+        assert "transmise" in reply.text and len(to_room(replies, CORR)) == 1
+    elif case == "suggestion":
+        assert reply.kind == "answer"
+    else:
+        assert reply.text.startswith(strings.FORGET_DONE.split("{")[0])
+    assert after.app.storage.get_state(DM, STAFF) == (None, None)
 
 
 def test_announcement_rolls_back_with_the_ticket(chat, storage):
