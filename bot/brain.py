@@ -18,6 +18,7 @@ from typing import Callable
 
 from . import strings
 from .engine import Engine
+from .render import literal
 from .search import SearchOutcome
 from .sources import SourceError
 from .storage import Storage
@@ -135,7 +136,7 @@ class Brain:
                 self.engine.reload()
             except SourceError as exc:
                 self.errors.append(f"rechargement : {len(exc.problems)} erreur(s) dans les sources")
-                details = "\n".join(f"- {p}" for p in exc.problems[:10])
+                details = "\n".join(f"- {literal(str(p))}" for p in exc.problems[:10])
                 return [self._reply(msg, strings.RELOAD_FAILED.format(errors=details), kind="error")]
             idx = self.engine.index
             return [self._reply(msg, strings.RELOAD_OK.format(items=len(idx.items), faq=idx.faq_count,
@@ -290,7 +291,7 @@ class Brain:
                 return replies
         if mistyped_command:
             name = text.split()[0]
-            return [self._reply(msg, strings.UNKNOWN_COMMAND.format(name=name) + "\n\n" + self.help_text(msg.sender),
+            return [self._reply(msg, strings.UNKNOWN_COMMAND.format(name=literal(name)) + "\n\n" + self.help_text(msg.sender),
                                 kind="help")]
         return self.answer_question(msg, text)
 

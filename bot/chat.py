@@ -9,6 +9,7 @@ from . import strings
 from .app import App
 from .brain import Incoming
 from .config import Config
+from .render import plain
 from .storage import Storage
 
 QUIT_WORDS = {"quitter", "quit", "exit", "sortir", "bye", "au revoir"}
@@ -22,7 +23,10 @@ def run_chat(config: Config, engine, stdin=None, stdout=None) -> int:
     app = App(config, engine, storage)
     brain = app.brain
     brain.correspondents.add(user)  # at the keyboard of the bot's machine you are a correspondent
-    brain.outlet = lambda replies: [print(f"\npixbot> {r.text}", file=stdout, flush=True) for r in replies]
+    def outlet(replies):  # what the brain says on its own, shown once the caller's transaction commits
+        storage.after_commit(lambda: [print(f"\npixbot> {plain(r.text)}", file=stdout, flush=True) for r in replies])
+
+    brain.outlet = outlet
     interactive = stdin.isatty()
     print(strings.CHAT_WELCOME, file=stdout, flush=True)
     counter = 0
@@ -40,7 +44,7 @@ def run_chat(config: Config, engine, stdin=None, stdout=None) -> int:
             counter += 1
             for reply in brain.handle(Incoming(sender=user, room="terminal", text=text)):
                 brain.sent(reply, f"terminal-{counter}")
-                print(f"\npixbot> {reply.text}", file=stdout, flush=True)
+                print(f"\npixbot> {plain(reply.text)}", file=stdout, flush=True)
     finally:
         app.stop()
         print(strings.CHAT_BYE, file=stdout, flush=True)

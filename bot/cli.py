@@ -11,6 +11,7 @@ from pathlib import Path
 
 from . import strings
 from .config import Config, ConfigError, load_config
+from .render import plain
 from .storage import SchemaTooNewError
 
 EXIT_SOURCE_ERROR = 2
@@ -298,16 +299,16 @@ def cmd_news(args) -> int:
                 print(strings.NEWS_CLI_UNKNOWN_SUBSCRIBER.format(key=args.subscriber), file=sys.stderr)
                 return 1
             text, _ = svc.digest_for(sub)
-            print(text or strings.NEWS_CLI_PREVIEW_EMPTY)
+            print(plain(text) if text else strings.NEWS_CLI_PREVIEW_EMPTY)
         elif args.news_command == "send-now":
             svc.request_round(args.rhythm)
             print(strings.NEWS_CLI_SEND_NOW.format(seconds=news.POLL_SECONDS))
         elif args.news_command == "fetch":
             for source, result in svc.fetch_all(force=True).items():
                 print(strings.NEWS_CLI_FETCHED.format(source=source, result=result))
-            print(svc.sources_text())
+            print(plain(svc.sources_text()))
         else:
-            print(svc.sources_text())
+            print(plain(svc.sources_text()))
         return 0
     finally:
         storage.close()

@@ -36,7 +36,6 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Awaitable, Callable
 
-import markdown
 from aiohttp import ClientError
 from nio import (
     AsyncClient,
@@ -58,7 +57,7 @@ from nio import (
     WhoamiResponse,
 )
 
-from . import strings
+from . import render, strings
 from .brain import MAX_REPLY_BYTES, Brain, Incoming, Reply, clip_text, wire_size
 from .config import Config, ConfigError
 from .storage import Storage
@@ -91,14 +90,22 @@ def invite_allowed(inviter: str, own_user_id: str, allowed_servers: list[str], a
     return False
 
 
-_URL = re.compile(r"(?<![\"'=>])\b(https?://[^\s<>\"]+?)(?=[.,;:!?)]*(?:\s|<|$))")
+# what the Matrix spec allows in formatted_body (client-server API, "m.room.message msgtypes");
+# img is left out: the bot never shows pictures in text, and one would be a tracking pixel
+HTML_TAGS = {"font", "del", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote", "p", "a", "ul", "ol", "sup",
+             "sub", "li", "b", "i", "u", "strong", "em", "s", "code", "hr", "br", "div", "table", "thead",
+             "tbody", "tr", "th", "td", "caption", "pre", "span", "details", "summary"}
+HTML_ATTRIBUTES = {"font": {"data-mx-bg-color", "data-mx-color", "color"},
+                   "span": {"data-mx-bg-color", "data-mx-color", "data-mx-spoiler"},
+                   "a": {"href", "target"}, "ol": {"start"}, "code": {"class"}}
+# matrix.to links are https
+URL_SCHEMES = {"https", "http", "mailto"}
 
 
 def render_html(text: str) -> str:
-    """Markdown to HTML for ``formatted_body``; the source is HTML-escaped first, so text that came
-    from people (or from the FAQ) can never inject markup. Bare web addresses become links."""
-    rendered = markdown.markdown(html.escape(text, quote=False), extensions=["sane_lists"])
-    return _URL.sub(lambda m: f'<a href="{m.group(1)}">{m.group(1)}</a>', rendered)
+    """The reply's Markdown as ``formatted_body``: people's text (marked literal) shown as
+    written, the bot's own Markdown rendered, everything sanitised to what Matrix allows."""
+    return render.to_html(text, HTML_TAGS, HTML_ATTRIBUTES, URL_SCHEMES)
 
 
 def formatted_body(text: str) -> str:
@@ -155,7 +162,7 @@ def reply_content(reply: Reply, threads: bool, mention: bool = False) -> dict:
     text = clip_text(reply.text)  # replies handed to brain.outlet directly (tickets) are not clipped yet
     content: dict[str, Any] = {
         "msgtype": "m.notice",
-        "body": text,
+        "body": render.plain(text),
         "format": "org.matrix.custom.html",
         "formatted_body": formatted_body(text),
     }

@@ -1,10 +1,14 @@
 """Everything the bot says to people, in French (vouvoiement), in one place for review.
 
 Code elsewhere never builds user-facing French sentences itself: it picks a constant or calls a
-small function from here. Markdown is allowed (adapters render it to HTML where they can).
+small function from here. Markdown is allowed (adapters render it to HTML where they can), but
+only the bot's own: anything people, feeds or servers wrote goes in through ``literal`` and is
+shown exactly as written (``bot/render.py``).
 """
 
 from __future__ import annotations
+
+from .render import literal
 
 # --- Source loading (shown to the correspondent by `pixbot index` and the `recharger` command) ---
 
@@ -141,7 +145,7 @@ def status_text(uptime: str, rooms: int, items: int, faq: int, docs: int, errors
     ]
     if errors:
         lines.append("- Dernières erreurs :")
-        lines += [f"  - {e}" for e in errors]
+        lines += [f"  - {literal(e)}" for e in errors]
     else:
         lines.append("- Aucune erreur récente")
     return "\n".join(lines)
@@ -269,14 +273,14 @@ def news_topics_available(names: list[str]) -> str:
 
 
 def news_unknown_topics(unknown: list[str], names: list[str]) -> str:
-    quoted = ", ".join(f"« {w} »" for w in unknown)
+    quoted = ", ".join(f"« {literal(w)} »" for w in unknown)
     return f"Je ne connais pas le(s) thème(s) {quoted}. " + news_topics_available(names)
 
 
 def _item_line(title: str, link: str | None, summary: str, note: str = "") -> str:
-    head = f"[{title}]({link})" if link else f"**{title}**"
+    head = f"[{literal(title)}]({link})" if link else f"**{literal(title)}**"
     line = f"- {note}{head}"
-    return line + (f" — {summary}" if summary and summary != title else "")
+    return line + (f" — {literal(summary)}" if summary and summary != title else "")
 
 
 def news_digest(date: str, rhythm: str, groups: list[tuple[str, list[tuple[str, str | None, str, bool]]]]) -> str:
@@ -313,9 +317,9 @@ def news_announce_preview(text: str, topics: list[str], count: int, urgent_file:
 def news_source_line(name: str, url: str, ok: bool, failures: int, error: str | None, last_ok: str,
                      next_retry: str | None, items: int) -> str:
     if ok:
-        text = f"- ✅ {name} : {items} élément(s), dernier succès le {last_ok}"
-        return text + (f" ; à signaler : {error}" if error else "")
-    return (f"- ❌ {name} : en échec ({failures} fois) : {error}. Dernier succès : {last_ok}. "
+        text = f"- ✅ {literal(name)} : {items} élément(s), dernier succès le {last_ok}"
+        return text + (f" ; à signaler : {literal(error)}" if error else "")
+    return (f"- ❌ {literal(name)} : en échec ({failures} fois) : {literal(error or '')}. Dernier succès : {last_ok}. "
             f"Prochain essai : {next_retry}.")
 
 
@@ -410,7 +414,7 @@ FORGET_CANCELLED = "Entendu, rien n'a été supprimé."
 
 
 def _quote(text: str) -> str:
-    return "\n".join(f"> {line}" if line.strip() else ">" for line in text.strip().split("\n"))
+    return "\n".join(f"> {literal(line)}" if line.strip() else ">" for line in text.strip().split("\n"))
 
 
 def _date(timestamp: float, timezone: str) -> str:
@@ -438,7 +442,7 @@ def ticket_created(number: int, announced: bool) -> str:
 
 def ticket_announcement(number: int, who: str, asker: str, question: str, guesses: list[str],
                         mentions: list[str]) -> str:
-    lines = [f"**Ticket n° {number}** : question de {who} ({asker})", "", _quote(question), ""]
+    lines = [f"**Ticket n° {number}** : question de {literal(who)} ({literal(asker)})", "", _quote(question), ""]
     if guesses:
         lines.append("Pistes trouvées par le bot (jugées insuffisantes) :")
         lines += [f"- {g}" for g in guesses]
@@ -455,20 +459,20 @@ def ticket_announcement(number: int, who: str, asker: str, question: str, guesse
 
 
 def relay_to_asker(name: str, text: str) -> str:
-    return f"**{name}** (correspondant Pix) :\n\n{text}"
+    return f"**{literal(name)}** (correspondant Pix) :\n\n{text}"
 
 
 def relay_to_corr(number: int, who: str, text: str, reopened: bool) -> str:
-    head = f"**{who}** (demandeur, ticket n° {number}"
+    head = f"**{literal(who)}** (demandeur, ticket n° {number}"
     head += ", ticket rouvert) :" if reopened else ") :"
-    return f"{head}\n\n{text}"
+    return f"{head}\n\n{literal(text)}"
 
 
 def faq_learned(entry_id: str, file: str, question: str, variants: list[str], answer: str) -> str:
     lines = [f"Entrée « {entry_id} » ajoutée à {file} et indexée : le bot répondra désormais à cette question.",
-             "", f"**Question** : {question}"]
+             "", f"**Question** : {literal(question)}"]
     if variants:
-        lines.append("**Variantes** : " + " ; ".join(variants))
+        lines.append("**Variantes** : " + " ; ".join(literal(v) for v in variants))
     lines += ["**Réponse** :", "", answer, "",
               "Pour corriger : « faq question: … | variantes: … ; … | réponse: … » dans ce fil."]
     return "\n".join(lines)
@@ -481,8 +485,9 @@ def tickets_list(rows: list[tuple], everything: bool, timezone: str) -> str:
     lines = ["**Tickets**" if everything else "**Tickets en cours**", ""]
     for number, state, who, assignee, question, created in rows:
         short = question if len(question) <= 80 else question[:77] + "…"
-        taken = f", {assignee}" if assignee else ""
-        lines.append(f"- n° {number} ({TICKET_STATES.get(state, state)}{taken}) {who}, {_date(created, timezone)} : {short}")
+        taken = f", {literal(assignee)}" if assignee else ""
+        lines.append(f"- n° {number} ({TICKET_STATES.get(state, state)}{taken}) {literal(who)}, "
+                     f"{_date(created, timezone)} : {literal(short)}")
     return "\n".join(lines)
 
 
@@ -493,7 +498,7 @@ def my_questions(rows: list[tuple], timezone: str) -> str:
     lines = ["**Vos questions transmises au correspondant Pix**", ""]
     for number, state, question, created in rows:
         short = question if len(question) <= 80 else question[:77] + "…"
-        lines.append(f"- n° {number}, {_date(created, timezone)} : {short} ({TICKET_STATES.get(state, state)})")
+        lines.append(f"- n° {number}, {_date(created, timezone)} : {literal(short)} ({TICKET_STATES.get(state, state)})")
     return "\n".join(lines)
 
 

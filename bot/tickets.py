@@ -33,6 +33,7 @@ import yaml
 
 from . import strings
 from .brain import NO, YES, Incoming, Reply
+from .render import literal
 from .sources import LoadResult, SourceError, load_faq
 from .storage import Storage
 from .textnorm import fold_accents, slugify
@@ -532,7 +533,7 @@ class Tickets:
             return [self.brain._reply(msg, strings.TICKET_ASSIGN_USAGE, kind="error")]
         user = match.group(0).rstrip(".,;:!?")
         if self.brain.correspondents and user not in self.brain.correspondents:
-            return [self.brain._reply(msg, strings.TICKET_NOT_CORRESPONDENT.format(user=user), kind="error")]
+            return [self.brain._reply(msg, strings.TICKET_NOT_CORRESPONDENT.format(user=literal(user)), kind="error")]
         return self._assign(msg, ticket, user, user)
 
     def _assign(self, msg: Incoming, ticket: Ticket, user: str, name: str) -> list[Reply]:
@@ -541,7 +542,7 @@ class Tickets:
         state = "assigned" if ticket.state == "open" else ticket.state
         self._update(ticket.id, assignee=user, state=state)
         self._log(ticket.id, "event", msg, f"assigné à {user}")
-        reply = self.brain._reply(msg, strings.TICKET_ASSIGNED.format(n=ticket.id, name=name))
+        reply = self.brain._reply(msg, strings.TICKET_ASSIGNED.format(n=ticket.id, name=literal(name)))
         reply.payload = {"mentions": [user]}
         return [reply, self._to_asker(ticket, strings.TICKET_TAKEN_ASKER.format(n=ticket.id))]
 
@@ -603,7 +604,7 @@ class Tickets:
         try:
             path = self.learn(entry)
         except LearnError as exc:
-            details = "\n".join(f"- {p}" for p in exc.problems[:10])
+            details = "\n".join(f"- {literal(str(p))}" for p in exc.problems[:10])
             return [self.brain._reply(msg, strings.FAQ_REFUSED.format(errors=details), kind="error")]
         self._update(ticket.id, learned_id=entry_id)
         self._log(ticket.id, "event", msg, f"faq {entry_id}")
@@ -611,7 +612,7 @@ class Tickets:
         try:
             self.app.engine.reload()
         except SourceError as exc:
-            details = "\n".join(f"- {p}" for p in exc.problems[:10])
+            details = "\n".join(f"- {literal(str(p))}" for p in exc.problems[:10])
             text = strings.FAQ_NOT_INDEXED.format(id=entry_id, errors=details)
         else:
             if not self._indexed(path):

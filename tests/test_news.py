@@ -16,6 +16,7 @@ import pytest
 
 from bot import news as news_mod
 from bot import strings
+from bot.render import plain
 from bot.app import App
 from bot.brain import Incoming
 from bot.config import load_config
@@ -211,7 +212,7 @@ def test_failing_sources_are_skipped_logged_backed_off_and_shown(tmp_path, clock
     assert state[bad["down"]]["failures"] == 2
     assert state[bad["down"]]["next_retry"] - clock() == 60 * 60  # backoff doubled
     # correspondents see the state; staff may not
-    text = say(app, "actus sources", sender=ADMIN)[0].text
+    text = plain(say(app, "actus sources", sender=ADMIN)[0].text)
     assert "❌" in text and "503" in text and "trop volumineux" in text and "✅ Actualités Pix (test)" in text
     assert say(app, "actus sources")[0].kind == "error"
     # once the source is healthy again its state resets
@@ -233,7 +234,7 @@ def test_subscriptions_in_dm_and_rooms_with_permissions(tmp_path, clock, feeds):
     assert app.news.subscriber("user", STAFF)["topics"] == ["certif", "pix+", "orga"]
     assert "chaque jour" in say(app, "abonnements")[0].text
     [unknown] = say(app, "abonner astronomie")
-    assert "« astronomie »" in unknown.text and "enseignement supérieur" in unknown.text
+    assert "« astronomie »" in plain(unknown.text) and "enseignement supérieur" in unknown.text
     assert "certif" not in say(app, "désabonner certif")[0].text.split("thèmes :")[1]
     assert say(app, "désabonner")[0].text == strings.NEWS_UNSUBSCRIBED
     assert app.news.subscriber("user", STAFF) is None
@@ -254,11 +255,11 @@ def test_actus_shows_the_latest_items_on_demand(tmp_path, clock, feeds):
     assert say(app, "actus")[0].text == strings.NEWS_LATEST_NONE
     app.news.fetch_all()
     [r] = say(app, "actus")
-    lines = titles(r.text)  # newest first, with their date
+    lines = titles(plain(r.text))  # newest first, with their date
     assert len(lines) == 3 and lines[0].startswith("- 1 juin 2025 : [Pix+ Droit : nouvelle certification]")
     assert "Ouverture des sessions de juin" in lines[1]
     [certif] = say(app, "actus certif")
-    assert [line.split("[")[1].split("]")[0] for line in titles(certif.text)] == [
+    assert [line.split("[")[1].split("]")[0] for line in titles(plain(certif.text))] == [
         "Pix+ Droit : nouvelle certification", "Ouverture des sessions de juin"]
     assert app.storage.db.execute("SELECT COUNT(*) FROM news_deliveries").fetchone()[0] == 0  # not a digest
 
@@ -273,15 +274,15 @@ def test_each_subscriber_gets_one_digest_with_their_topics(tmp_path, clock, feed
     assert app.news.tick() == 0 and outlet.replies == []  # 07:00: nothing due yet
     clock.set(at(2025, 6, 2, 8, 30, 5))
     assert app.news.tick() == 3
-    certif = outlet.to("!dm-prof")[0].text
+    certif = plain(outlet.to("!dm-prof")[0].text)
     assert "Ouverture des sessions de juin" in certif and "Pix+ Droit" in certif
     assert "campagnes" not in certif and "Webinaire" not in certif
     assert "**Certif**" in certif and "[Ouverture des sessions de juin](https://pix.fr/actualites/sessions-juin)" in certif
     assert "Les centres peuvent programmer leurs sessions de juin dès maintenant." in certif  # one-line summary
-    orga = outlet.to("!dm-autre")[0].text
+    orga = plain(outlet.to("!dm-autre")[0].text)
     assert titles(orga) == ["- [Préparer les campagnes de rentrée](https://pix.fr/actualites/campagnes-rentree)"
                             " — Trois conseils pour créer vos campagnes dans Pix Orga avant septembre."]
-    weekly = outlet.to("!dm-corr")[0].text
+    weekly = plain(outlet.to("!dm-corr")[0].text)
     assert weekly.startswith("**Actualités Pix de la semaine — 2 juin 2025**")
     assert len(titles(weekly)) == 6 and "Annonce expirée" not in weekly and "Réunion des correspondants" in weekly
     html_body = render_html(certif)  # what the Matrix adapter sends as formatted_body
@@ -316,7 +317,7 @@ def test_edited_item_is_sent_again_marked_updated_not_duplicated(tmp_path, clock
     clock.set(at(2025, 6, 3, 8, 31))
     app.news.tick()
     [_, second] = app.brain.outlet.replies
-    [line] = titles(second.text)
+    [line] = titles(plain(second.text))
     assert line.startswith(f"- *({strings.NEWS_UPDATED})* [Calendrier des certifications 2025 (dates corrigées)]")
     assert "du 2 au 27 juin" in line
     row = app.storage.db.execute("SELECT COUNT(*), MAX(version) FROM news_items").fetchone()
