@@ -106,6 +106,11 @@ class Brain:
         #   record them (e.g. in the outbox), not block on the network.
         self.interceptors: list[Callable[[Incoming], list[Reply] | None]] = []
         self.sent_hooks: list[Callable[[Reply, str], None]] = []
+        # - failed_hooks learn that a reply was refused for good (reply, reason, whether the bot
+        #   can no longer write in that room) and kept aside as a dead letter; left_hooks that the
+        #   bot is no longer in a room (it left or was removed)
+        self.failed_hooks: list[Callable[[Reply, str, bool], None]] = []
+        self.left_hooks: list[Callable[[str], None]] = []
         self.outlet: Callable[[list[Reply]], None] | None = None
         # - redactor is set by an adapter that can take back a message it sent (room, event id,
         #   reason); callable from any thread, it only queues the redaction
@@ -146,8 +151,10 @@ class Brain:
         def _status(msg: Incoming, args: str) -> list[Reply]:
             idx = self.engine.index
             uptime = _format_duration(time.time() - self.started)
+            undelivered, latest = self.storage.dead_letters()
             text = strings.status_text(uptime, self.rooms_count(), len(idx.items), idx.faq_count,
-                                       len(idx.items) - idx.faq_count, list(self.errors))
+                                       len(idx.items) - idx.faq_count, list(self.errors), undelivered,
+                                       [(d["room"], d["error"] or "") for d in latest])
             return [self._reply(msg, text)]
 
     def is_correspondent(self, user: str) -> bool:
@@ -232,6 +239,23 @@ class Brain:
             self.storage.remember_message(event_id, reply.room, reply.thread, reply.asker, reply.kind, reply.payload)
         for hook in self.sent_hooks:
             hook(reply, event_id)
+
+    def failed(self, reply: Reply, reason: str, room_gone: bool = False) -> None:
+        """The adapter tells that a reply was refused for good (kept as a dead letter);
+        ``room_gone``: the bot may no longer write in that room at all."""
+        for hook in self.failed_hooks:
+            try:
+                hook(reply, reason, room_gone)
+            except Exception:
+                log.exception("a failed-reply hook failed for %s", reply.room)
+
+    def left(self, room: str) -> None:
+        """The adapter tells that the bot is no longer in ``room`` (it left or was removed)."""
+        for hook in self.left_hooks:
+            try:
+                hook(room)
+            except Exception:
+                log.exception("a left-room hook failed for %s", room)
 
     def emit(self, replies: list[Reply], record: Callable[[], None] | None = None) -> bool:
         """Deliver replies the brain sends on its own (not in answer to a message).

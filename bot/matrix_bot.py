@@ -73,7 +73,31 @@ KV_DIRECT = "matrix.direct_rooms"
 ROOM_WAIT_STEPS = 400  # x 50 ms
 SYNC_FILTER = {"room": {"timeline": {"limit": 100}}}
 BACKOFF_MIN, BACKOFF_MAX = 1.0, 60.0
-PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE", "M_UNKNOWN_TOKEN"}
+PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE"}
+NOT_IN_ROOM = "le bot n'est plus dans ce salon"  # the reason kept with a reply to a room we left
+
+
+def is_permanent(resp: Any) -> bool:
+    """A refusal that will not change if the same request is sent again: the errors above, and
+    any 4xx but 401 (the token: the sync loop logs in again) and 429 (a rate limit: wait)."""
+    if not isinstance(resp, ErrorResponse):
+        return False
+    if resp.status_code in PERMANENT_ERRORS:
+        return True
+    status = getattr(getattr(resp, "transport_response", None), "status", None) or 0
+    return 400 <= status < 500 and status not in (401, 429)
+
+
+def without_thread(content: dict) -> dict:
+    """The same message as a plain reply to its target (or no relation at all): the fallback
+    when the homeserver refuses the thread (« Cannot start threads from an event with a
+    relation »: an m.reference, an edit...)."""
+    rel = content.get("m.relates_to") or {}
+    target = (rel.get("m.in_reply_to") or {}).get("event_id")
+    plain = {k: v for k, v in content.items() if k != "m.relates_to"}
+    if target:  # a reply (m.in_reply_to) is allowed where a thread is not
+        plain["m.relates_to"] = {"m.in_reply_to": {"event_id": target}}
+    return plain
 
 
 # -- pure helpers (unit-tested without a homeserver) ----------------------------------------------
@@ -255,6 +279,7 @@ class MatrixBot:
         self._direct: set[str] = set(json.loads(storage.get(KV_DIRECT, "[]")))
         self._names: list[str] = []
         self._creators: dict[str, set[str]] = {}  # room -> creators (seen in its m.room.create)
+        self._left: set[str] = set()  # rooms the bot left or was removed from (sends fail at once)
         self.synced = asyncio.Event()  # set after the first sync was processed
         self.brain.rooms_count = lambda: len(self.client.rooms) if self.client else 0
 
@@ -481,6 +506,7 @@ class MatrixBot:
             self._on_invite(room_id, info.invite_state)
         for room_id, info in resp.rooms.join.items():
             self._pending_invites.discard(room_id)
+            self._left.discard(room_id)
             room = self.client.rooms.get(room_id)
             if room is None:
                 continue
@@ -516,8 +542,11 @@ class MatrixBot:
         for room_id in resp.rooms.leave:  # left, kicked or refused: forget it (rooms_count stays true)
             self._leaving.discard(room_id)
             self._pending_invites.discard(room_id)
-            self.client.rooms.pop(room_id, None)
+            joined = self.client.rooms.pop(room_id, None) is not None
             self.client.invited_rooms.pop(room_id, None)
+            self._left.add(room_id)
+            if joined:  # features forget the room (e.g. its news subscriptions), on the brain's thread
+                self._loop.run_in_executor(self._brain_pool, self.brain.left, room_id)
 
     def _on_invite(self, room_id: str, invite_state: list) -> None:
         if room_id in self._pending_invites:
@@ -742,8 +771,7 @@ class MatrixBot:
             if not isinstance(resp, (ErrorResponse, BaseException)):
                 return resp
             tries += 1
-            permanent = isinstance(resp, ErrorResponse) and (resp.status_code in PERMANENT_ERRORS)
-            if permanent or (not forever and tries >= 5):
+            if is_permanent(resp) or (not forever and tries >= 5):
                 log.warning("%s failed (%s); dropped", name, _short(resp))
                 return resp if isinstance(resp, ErrorResponse) else None
             log.warning("%s failed (%s); retrying in %.1f s", name, _short(resp), backoff)
@@ -751,24 +779,33 @@ class MatrixBot:
             backoff = min(backoff * 2, self.backoff_max)
 
     async def _send_row(self, row: dict, delay: float = 0.0) -> None:
+        """Send one outbox row. Transient failures are retried (forever: an outage must not lose
+        a reply); a refusal for good makes it a dead letter, so the room's next replies go on."""
         payload = row["payload"]
         if delay:
             await asyncio.sleep(delay)
+        room = row["room"]
         # a room joined a moment ago may not be in our sync yet (nio needs it to know whether to
-        # encrypt): give the sync loop a little time before sending
+        # encrypt): give the sync loop a little time before sending; a room we left gets none
         for _ in range(ROOM_WAIT_STEPS):
-            if row["room"] in self.client.rooms:
+            if room in self.client.rooms or room in self._left:
                 break
             await asyncio.sleep(0.05)
-        resp = await self._attempt(
-            payload["type"],
-            lambda: self.client.room_send(row["room"], payload["type"], payload["content"], tx_id=row["txn_id"],
-                                          ignore_unverified_devices=True),
-            forever=True,
-        )
-        event_id = resp.event_id if isinstance(resp, RoomSendResponse) else ""
+        if room in self._left and room not in self.client.rooms:
+            self._dead_letter(row, NOT_IN_ROOM, room_gone=True)
+            return
+        content = payload["content"]
+        resp = await self._room_send(row, content, row["txn_id"])
+        if is_permanent(resp) and (content.get("m.relates_to") or {}).get("rel_type") == "m.thread":
+            log.warning("threaded reply in %s refused (%s); sending it as a plain reply", room, _short(resp))
+            resp = await self._room_send(row, without_thread(content), row["txn_id"] + "-plain")
+        if not isinstance(resp, RoomSendResponse):
+            forbidden = isinstance(resp, ErrorResponse) and resp.status_code == "M_FORBIDDEN"
+            self._dead_letter(row, _short(resp) if resp is not None else NOT_IN_ROOM, room_gone=forbidden)
+            return
+        event_id = resp.event_id
         self.storage.mark_sent(row["id"], event_id)
-        if not event_id or not payload.get("reply"):
+        if not payload.get("reply"):
             return
         reply = Reply(**payload["reply"])
         try:
@@ -777,7 +814,25 @@ class MatrixBot:
             log.exception("brain.sent failed for %s", event_id)
         for key in reply.reactions:  # after any message already waiting in this room
             content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
-            self._enqueue(row["room"], "m.reaction", content, None)
+            self._enqueue(room, "m.reaction", content, None)
+
+    async def _room_send(self, row: dict, content: dict, txn_id: str):
+        payload = row["payload"]
+        return await self._attempt(
+            payload["type"],
+            lambda: self.client.room_send(row["room"], payload["type"], content, tx_id=txn_id,
+                                          ignore_unverified_devices=True),
+            forever=True,
+        )
+
+    def _dead_letter(self, row: dict, reason: str, room_gone: bool = False) -> None:
+        """Keep a reply refused for good aside (``statut`` shows it), never to be sent again."""
+        log.warning("%s to %s refused for good (%s): kept as a dead letter", row["payload"]["type"], row["room"],
+                    reason)
+        self.storage.mark_failed(row["id"], reason)
+        reply = row["payload"].get("reply")
+        if reply:
+            self._loop.run_in_executor(self._brain_pool, self.brain.failed, Reply(**reply), reason, room_gone)
 
 
 async def run_matrix(config: Config, brain: Brain, storage: Storage, stop: asyncio.Event | None = None) -> None:

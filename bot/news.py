@@ -379,6 +379,8 @@ class News:
         self._register_commands()
         self.brain.interceptors.append(self._intercept_confirmation)
         self.brain.sent_hooks.append(self._on_sent)
+        self.brain.failed_hooks.append(self._on_failed)
+        self.brain.left_hooks.append(self.forget_room)
         sched = self.app.scheduler
         start = dt.datetime.now(self.tz)
         sched.add_job(self.fetch_all, "interval", minutes=self.nc.fetch_interval_minutes, id="news-fetch",
@@ -713,7 +715,7 @@ class News:
                 with self.storage.transaction():
                     record()
                 continue
-            reply = Reply(room=sub["room"], text=text, kind="info", payload={"news_round": rid})
+            reply = Reply(room=sub["room"], text=text, kind="info", payload={"news_round": rid, "news_subscriber": sub["id"]})
             if not self.brain.emit([reply], record=record):
                 return False, sent
             sent += 1
@@ -770,7 +772,8 @@ class News:
         subs = self.recipients(draft["topics"])
         aid = draft["id"]
         text = strings.news_announcement(draft["text"])
-        replies = [Reply(room=s["room"], text=text, kind="info", payload={"news_announcement": aid}) for s in subs]
+        replies = [Reply(room=s["room"], text=text, kind="info",
+                         payload={"news_announcement": aid, "news_subscriber": s["id"]}) for s in subs]
 
         def record() -> None:
             now = self.clock()
@@ -809,6 +812,35 @@ class News:
         for room, event_id in messages:
             self.brain.redactor(room, event_id, strings.NEWS_RECALL_REASON)
         return "recalled", len(messages)
+
+    def _on_failed(self, reply: Reply, reason: str, room_gone: bool) -> None:
+        """A digest or announcement refused for good was not delivered: its items are no longer
+        counted as received (they come again in the next digest); a room the bot can no longer
+        write in loses its subscriptions."""
+        payload = reply.payload or {}
+        sub = payload.get("news_subscriber")
+        if sub is None:
+            return
+        with self.storage.transaction() as db:
+            if payload.get("news_round") is not None:
+                db.execute("DELETE FROM news_deliveries WHERE subscriber = ? AND round = ?", (sub, payload["news_round"]))
+            if payload.get("news_announcement") is not None:
+                db.execute("DELETE FROM news_deliveries WHERE subscriber = ? AND announcement = ?",
+                           (sub, payload["news_announcement"]))
+        if room_gone:
+            self.forget_room(reply.room)
+
+    def forget_room(self, room: str) -> int:
+        """The bot left ``room`` (or was removed): its subscriptions go, with what they received."""
+        with self.storage.transaction() as db:
+            ids = [r[0] for r in db.execute("SELECT id FROM news_subscribers WHERE room = ?", (room,))]
+            for sub in ids:
+                db.execute("DELETE FROM news_deliveries WHERE subscriber = ?", (sub,))
+                db.execute("DELETE FROM news_round_served WHERE subscriber = ?", (sub,))
+                db.execute("DELETE FROM news_subscribers WHERE id = ?", (sub,))
+        if ids:
+            log.info("no longer in %s: %d news subscription(s) removed", room, len(ids))
+        return len(ids)
 
     def _on_sent(self, reply: Reply, event_id: str) -> None:
         aid = (reply.payload or {}).get("news_announcement")

@@ -44,6 +44,12 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX outbox_pending ON outbox (sent_at) WHERE sent_at IS NULL;
     """,
+    # 3: dead letters: a reply the homeserver refused for good is kept aside with the reason,
+    # never sent again and never in the way of the next ones
+    """
+    ALTER TABLE outbox ADD COLUMN failed_at REAL;
+    ALTER TABLE outbox ADD COLUMN error TEXT;
+    """,
 ]
 
 
@@ -209,8 +215,21 @@ class Storage:
             return cur.lastrowid
 
     def pending_outbox(self) -> list[dict]:
-        rows = self.db.execute("SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id").fetchall()
+        rows = self.db.execute("SELECT * FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL ORDER BY id").fetchall()
         return [{**dict(r), "payload": json.loads(r["payload"])} for r in rows]
+
+    def mark_failed(self, outbox_id: int, error: str) -> None:
+        """A reply refused for good: kept as a dead letter (shown by ``statut``), never re-sent."""
+        with self.lock:
+            self.db.execute("UPDATE outbox SET failed_at = ?, error = ? WHERE id = ?",
+                            (time.time(), error[:300], outbox_id))
+
+    def dead_letters(self, limit: int = 5) -> tuple[int, list[dict]]:
+        """How many replies were refused for good, and the latest few (room, error, time)."""
+        count = self.db.execute("SELECT COUNT(*) FROM outbox WHERE failed_at IS NOT NULL").fetchone()[0]
+        rows = self.db.execute("SELECT room, error, failed_at FROM outbox WHERE failed_at IS NOT NULL "
+                               "ORDER BY failed_at DESC LIMIT ?", (limit,)).fetchall()
+        return count, [dict(r) for r in rows]
 
     def mark_sent(self, outbox_id: int, event_id: str) -> None:
         with self.lock:
@@ -226,7 +245,7 @@ class Storage:
             n = self.db.execute("DELETE FROM feedback WHERE created_at < ?", (cutoff,)).rowcount
             n += self.db.execute("DELETE FROM bot_messages WHERE created_at < ?", (cutoff,)).rowcount
             n += self.db.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,)).rowcount
-            n += self.db.execute("DELETE FROM outbox WHERE sent_at IS NOT NULL AND sent_at < ?", (cutoff,)).rowcount
+            n += self.db.execute("DELETE FROM outbox WHERE COALESCE(sent_at, failed_at) < ?", (cutoff,)).rowcount
             self.db.execute("DELETE FROM processed_events WHERE processed_at < ?", (cutoff,))
         return n
 

@@ -136,13 +136,17 @@ RELOAD_OK = "Index rechargé : {items} éléments ({faq} entrées de FAQ, {docs}
 RELOAD_FAILED = "Rechargement refusé, l'index précédent reste en service :\n{errors}"
 
 
-def status_text(uptime: str, rooms: int, items: int, faq: int, docs: int, errors: list[str]) -> str:
+def status_text(uptime: str, rooms: int, items: int, faq: int, docs: int, errors: list[str],
+                undelivered: int = 0, latest_undelivered: list[tuple[str, str]] | None = None) -> str:
     lines = [
         "**État du bot Pix**",
         f"- En service depuis : {uptime}",
         f"- Salons : {rooms}",
         f"- Index : {items} éléments ({faq} entrées de FAQ, {docs} passages)",
     ]
+    if undelivered:
+        lines.append(f"- Messages refusés par le serveur, non délivrés : {undelivered} ; les derniers :")
+        lines += [f"  - salon {literal(room)} : {literal(error)}" for room, error in latest_undelivered or []]
     if errors:
         lines.append("- Dernières erreurs :")
         lines += [f"  - {literal(e)}" for e in errors]

@@ -204,6 +204,7 @@ class Tickets:
         self.storage: Storage = app.storage
         self.config = app.config
         self.clock = time.time  # tests replace it to move time
+        self._retry_refused = True  # announcements the homeserver refused are tried again once per start
 
     # -- configuration --------------------------------------------------------------------------
     @property
@@ -301,15 +302,20 @@ class Tickets:
         return [self.brain._reply(msg, strings.ticket_created(number, bool(corr)))]
 
     def deliver_pending(self) -> int:
-        """Announce tickets created while no adapter was connected; each exactly once."""
+        """Announce tickets created while no adapter was connected; each exactly once. Those whose
+        announcement the homeserver refused (``announce_pending = 2``: e.g. the bot had been
+        removed from the correspondents' room) are tried again at the first call after a start."""
         if self.brain.outlet is None or not self.corr_room:
             return 0
+        states = (1, 2) if self._retry_refused else (1, 1)
+        self._retry_refused = False
         delivered = 0
-        rows = self.storage.db.execute("SELECT id FROM tickets WHERE announce_pending = 1 ORDER BY id").fetchall()
+        rows = self.storage.db.execute("SELECT id FROM tickets WHERE announce_pending IN (?, ?) ORDER BY id",
+                                       states).fetchall()
         for (number,) in rows:
             with self.storage.transaction() as db:
                 if db.execute("UPDATE tickets SET announce_pending = 0, corr_room = ? WHERE id = ? "
-                              "AND announce_pending = 1", (self.corr_room, number)).rowcount:
+                              "AND announce_pending IN (?, ?)", (self.corr_room, number, *states)).rowcount:
                     self.brain.outlet([self.announcement(self.get(number))])
                     delivered += 1
         return delivered
@@ -321,6 +327,20 @@ class Tickets:
                 self.storage.db.execute(
                     "UPDATE tickets SET corr_thread = ?, corr_room = ? WHERE id = ? AND corr_thread IS NULL",
                     (event_id, reply.room, payload["ticket"]))
+
+    def on_failed(self, reply: Reply, reason: str, room_gone: bool) -> None:
+        """An announcement refused for good: the ticket is marked unannounced (shown by
+        ``tickets``, tried again after the next start), never taken for announced."""
+        payload = reply.payload or {}
+        if payload.get("ticket_role") != "announce":
+            return
+        with self.storage.transaction() as db:
+            if db.execute("UPDATE tickets SET announce_pending = 2 WHERE id = ? AND corr_thread IS NULL",
+                          (payload["ticket"],)).rowcount:
+                db.execute("INSERT INTO ticket_messages (ticket, kind, text, created_at) VALUES (?, 'event', ?, ?)",
+                           (payload["ticket"], f"annonce refusée par le serveur ({reason})", self.clock()))
+        log.warning("the announcement of ticket %s was refused (%s); it will be tried again at the next start",
+                    payload["ticket"], reason)
 
     # -- the interceptor ------------------------------------------------------------------------
     def intercept(self, msg: Incoming) -> list[Reply] | None:
@@ -777,6 +797,7 @@ def install(app) -> Tickets:
     brain.escalation = tickets
     brain.interceptors.append(tickets.intercept)
     brain.sent_hooks.append(tickets.on_sent)
+    brain.failed_hooks.append(tickets.on_failed)
     app.tickets = tickets
 
     brain.command("correspondant", strings.HELP_CMD_CORRESPONDANT, takes_args=True,

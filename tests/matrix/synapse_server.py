@@ -285,6 +285,12 @@ class Peer:
     async def reply_to(self, bot_id: str, event_id: str, timeout: float = 15.0) -> Event:
         return await self.wait_for(lambda r, e: is_reply(e, bot_id, event_id), timeout, f"a reply to {event_id}")
 
+    async def barrier(self, bot_id: str, room_id: str, text: str = "!pix aide", timeout: float = 15.0) -> Event:
+        """Send a message to the bot in ``room_id`` and wait for its reply. The bot sends a
+        room's messages in order, so anything it had queued for that room before (a late
+        duplicate included) is already here: the settle window before counting copies."""
+        return await self.reply_to(bot_id, await self.send(room_id, text), timeout)
+
 
 def relation(event: Event) -> dict:
     return (event.source.get("content") or {}).get("m.relates_to") or {}

@@ -293,7 +293,7 @@ async def test_homeserver_outage_is_survived(bot, staff, caplog):
     await staff.reply_to(bot.user_id, question, timeout=20)
     await staff.wait_for(lambda r, e: r == room and e.sender == bot.user_id
                          and content(e).get("body") == "Message en attente", what="the queued message")
-    await asyncio.sleep(0.5)
+    await staff.barrier(bot.user_id, room)
     assert len(staff.replies_to(bot.user_id, question)) == 1
     assert sum(1 for r, e in staff.events if r == room and content(e).get("body") == "Message en attente") == 1
 

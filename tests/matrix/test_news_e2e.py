@@ -53,7 +53,7 @@ async def test_subscribe_in_dm_then_a_round_delivers_the_digest(news_app, harnes
     assert '<a href="https://pix.fr/actualites/sessions-juin">Ouverture des sessions de juin</a>' in \
         content["formatted_body"]
     assert await asyncio.to_thread(news_app.news.send_now) == 0  # nothing new: nothing sent
-    await asyncio.sleep(0.5)
+    await colleague.barrier(bot.user_id, room, "abonnements")
     assert sum(1 for r, e in colleague.events if from_bot(bot, room, "Actualités Pix")(r, e)) == 1
 
 
@@ -73,7 +73,7 @@ async def test_announcement_confirmed_reaches_a_subscribed_room_and_is_recalled(
     draft = await staff.send(dm, "annonce orga : Nouvelle version de Pix Orga ce soir.")
     preview = await staff.reply_to(bot.user_id, draft)
     assert "« envoyer »" in body(preview) and "orga (1 salon(s))" in body(preview)
-    await asyncio.sleep(0.5)
+    await colleague.barrier(bot.user_id, group)
     assert not any(from_bot(bot, group, "Nouvelle version")(r, e) for r, e in colleague.events)  # not before
     confirm = await staff.send(dm, "envoyer")
     sent = await staff.reply_to(bot.user_id, confirm)

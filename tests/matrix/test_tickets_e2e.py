@@ -138,7 +138,7 @@ async def test_crash_between_ticket_creation_and_announcement(tickets_harness, s
     bot = await h.restart()
     marker = await colleague.send(dm, "Comment inviter un collègue dans Pix Orga ?")
     await colleague.reply_to(bot.user_id, marker)
-    await asyncio.sleep(0.5)
+    await staff.barrier(bot.user_id, corr, "!pix tickets")
     announcements = [e for r, e in staff.events
                      if from_bot(bot.user_id, corr, lambda e: "Ticket n°" in content(e)["body"])(r, e)]
     assert [e.event_id for e in announcements] == [announce.event_id]
