@@ -75,6 +75,17 @@ class Reply:
 
 
 @dataclass
+class Forgetter:
+    """What one part of the bot keeps about a person, for « oublier mes données ». ``count``
+    says what it holds ((label from strings, how many) pairs, for the confirmation);
+    ``forget`` deletes all of it inside the caller's transaction and returns notices to send
+    (e.g. to the correspondents, about a ticket thread that will no longer be relayed)."""
+
+    count: Callable[[str], list[tuple[str, int]]]
+    forget: Callable[[str], list["Reply"]]
+
+
+@dataclass
 class Command:
     name: str
     help: str
@@ -111,6 +122,9 @@ class Brain:
         #   bot is no longer in a room (it left or was removed)
         self.failed_hooks: list[Callable[[Reply, str, bool], None]] = []
         self.left_hooks: list[Callable[[str], None]] = []
+        # - forgetters: every part that keeps something about a person registers one, so that
+        #   « oublier mes données » removes every trace (the core's own records come first)
+        self.forgetters: list[Forgetter] = [Forgetter(self._core_count, self._core_forget)]
         self.outlet: Callable[[list[Reply]], None] | None = None
         # - redactor is set by an adapter that can take back a message it sent (room, event id,
         #   reason); callable from any thread, it only queues the redaction
@@ -146,6 +160,12 @@ class Brain:
             idx = self.engine.index
             return [self._reply(msg, strings.RELOAD_OK.format(items=len(idx.items), faq=idx.faq_count,
                                                               docs=len(idx.items) - idx.faq_count))]
+
+        @self.command("oublier mes données", strings.HELP_CMD_FORGET, aliases=("oublier mes donnees",))
+        def _forget(msg: Incoming, args: str) -> list[Reply]:
+            held = self.held_about(msg.sender)
+            self.storage.set_state(msg.room, msg.sender, {"type": "forget"}, msg.thread or msg.event_id)
+            return [self._reply(msg, strings.forget_confirm(held))]
 
         @self.command("statut", strings.HELP_CMD_STATUS, admin=True, aliases=("status", "etat"))
         def _status(msg: Incoming, args: str) -> list[Reply]:
@@ -240,6 +260,26 @@ class Brain:
         for hook in self.sent_hooks:
             hook(reply, event_id)
 
+    # -- privacy --------------------------------------------------------------------------------
+    def held_about(self, user: str) -> list[tuple[str, int]]:
+        """What the bot keeps about ``user``, part by part (label, count), counts above zero."""
+        return [(label, n) for f in self.forgetters for label, n in f.count(user) if n]
+
+    def forget_person(self, user: str) -> list[Reply]:
+        """Remove every trace of ``user`` (one transaction); returns notices to send."""
+        notices: list[Reply] = []
+        with self.storage.transaction():
+            for forgetter in self.forgetters:
+                notices += forgetter.forget(user)
+        return notices
+
+    def _core_count(self, user: str) -> list[tuple[str, int]]:
+        return [(strings.FORGET_FEEDBACK, self.storage.count_feedback(user))]
+
+    def _core_forget(self, user: str) -> list[Reply]:
+        self.storage.forget(user)
+        return []
+
     def failed(self, reply: Reply, reason: str, room_gone: bool = False) -> None:
         """The adapter tells that a reply was refused for good (kept as a dead letter);
         ``room_gone``: the bot may no longer write in that room at all."""
@@ -333,6 +373,15 @@ class Brain:
             if folded in NONE_OF_THEM:
                 return self._offer_escalation(msg, state["question"])
             return None
+        if state.get("type") == "forget":
+            self.storage.set_state(msg.room, msg.sender, None)
+            if folded in YES:
+                held = self.held_about(msg.sender)
+                notices = self.forget_person(msg.sender)
+                return [*notices, self._reply(msg, strings.forget_done(held))]
+            if folded in NO:
+                return [self._reply(msg, strings.FORGET_CANCELLED)]
+            return None  # something else: the request lapses, the message is handled as usual
         if state.get("type") == "offer":
             if folded in YES:
                 self.storage.set_state(msg.room, msg.sender, None)

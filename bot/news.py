@@ -41,7 +41,7 @@ import yaml
 from apscheduler.triggers.cron import CronTrigger
 
 from . import strings
-from .brain import Incoming, Reply
+from .brain import Forgetter, Incoming, Reply
 from .sources import split_front_matter
 from .textnorm import fold_accents
 
@@ -381,6 +381,7 @@ class News:
         self.brain.sent_hooks.append(self._on_sent)
         self.brain.failed_hooks.append(self._on_failed)
         self.brain.left_hooks.append(self.forget_room)
+        self.brain.forgetters.append(Forgetter(self.count_held, self.forget_person))
         sched = self.app.scheduler
         start = dt.datetime.now(self.tz)
         sched.add_job(self.fetch_all, "interval", minutes=self.nc.fetch_interval_minutes, id="news-fetch",
@@ -830,14 +831,35 @@ class News:
         if room_gone:
             self.forget_room(reply.room)
 
+    def count_held(self, user: str) -> list[tuple[str, int]]:
+        n = self.db.execute("SELECT COUNT(*) FROM news_subscribers WHERE kind = 'user' AND target = ?",
+                            (user,)).fetchone()[0]
+        return [(strings.FORGET_SUBSCRIPTIONS, n)]
+
+    def forget_person(self, user: str) -> list[Reply]:
+        """Their own subscriptions go, with what they received; a room they subscribed keeps its
+        subscription (it is the room's) but no longer says who asked for it; announcements they
+        wrote no longer name them."""
+        with self.storage.transaction() as db:
+            for (sub,) in db.execute("SELECT id FROM news_subscribers WHERE kind = 'user' AND target = ?",
+                                     (user,)).fetchall():
+                self._delete_subscriber(sub)
+            db.execute("UPDATE news_subscribers SET created_by = NULL WHERE created_by = ?", (user,))
+            db.execute("DELETE FROM news_announcements WHERE author = ? AND state = 'draft'", (user,))
+            db.execute("UPDATE news_announcements SET author = NULL WHERE author = ?", (user,))
+        return []
+
+    def _delete_subscriber(self, sub: int) -> None:
+        self.db.execute("DELETE FROM news_deliveries WHERE subscriber = ?", (sub,))
+        self.db.execute("DELETE FROM news_round_served WHERE subscriber = ?", (sub,))
+        self.db.execute("DELETE FROM news_subscribers WHERE id = ?", (sub,))
+
     def forget_room(self, room: str) -> int:
         """The bot left ``room`` (or was removed): its subscriptions go, with what they received."""
         with self.storage.transaction() as db:
             ids = [r[0] for r in db.execute("SELECT id FROM news_subscribers WHERE room = ?", (room,))]
             for sub in ids:
-                db.execute("DELETE FROM news_deliveries WHERE subscriber = ?", (sub,))
-                db.execute("DELETE FROM news_round_served WHERE subscriber = ?", (sub,))
-                db.execute("DELETE FROM news_subscribers WHERE id = ?", (sub,))
+                self._delete_subscriber(sub)
         if ids:
             log.info("no longer in %s: %d news subscription(s) removed", room, len(ids))
         return len(ids)

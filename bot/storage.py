@@ -205,6 +205,21 @@ class Storage:
     def feedback(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM feedback ORDER BY id")]
 
+    def count_feedback(self, user: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM feedback WHERE sender = ?", (user,)).fetchone()[0]
+
+    # -- forgetting a person --------------------------------------------------------------------
+    def forget(self, user: str) -> None:
+        """Delete what the core keeps about ``user``: feedback, the bot's messages to them,
+        pending conversations, and every outbox row addressed to them or carrying their id (the
+        text of a reply quotes their question; an announcement names them)."""
+        with self.lock, self.transaction():
+            self.db.execute("DELETE FROM feedback WHERE sender = ?", (user,))
+            self.db.execute("DELETE FROM bot_messages WHERE asker = ?", (user,))
+            self.db.execute("DELETE FROM conversations WHERE sender = ?", (user,))
+            self.db.execute("DELETE FROM outbox WHERE json_extract(payload, '$.reply.asker') = ? "
+                            "OR instr(payload, ?) > 0", (user, json.dumps(user)[1:-1]))
+
     # -- outbox ---------------------------------------------------------------------------------
     def enqueue(self, room: str, payload: dict, txn_id: str) -> int:
         with self.lock:

@@ -337,7 +337,7 @@ def news_sources(lines: list[str]) -> str:
 TICKET_STATES = {"open": "ouvert", "assigned": "pris en charge", "answered": "répondu", "closed": "clos"}
 HELP_CMD_CORRESPONDANT = "transmet votre question au correspondant Pix (un humain vous répondra)"
 HELP_CMD_MY_QUESTIONS = "liste les questions que vous avez transmises et leur état"
-HELP_CMD_FORGET = "supprime vos questions transmises et vos avis (après confirmation)"
+HELP_CMD_FORGET = "supprime tout ce que le bot garde de vous (après confirmation)"
 HELP_CMD_TICKETS = "liste les tickets en cours (« tickets tous » : y compris les tickets clos)"
 HELP_CMD_TAKE = "dans le fil d'un ticket : le prendre en charge"
 HELP_CMD_ASSIGN = "dans le fil d'un ticket : le confier à un autre correspondant"
@@ -405,15 +405,31 @@ FAQ_FILE_HEADER = (
     "# (même format que les autres fichiers de la FAQ).\n"
 )
 
-FORGET_CONFIRM = (
-    "Vous demandez la suppression de vos données : {tickets} question(s) transmise(s) au correspondant Pix "
-    "et {feedback} avis sur des réponses. Cette suppression est définitive. Répondez « oui » pour confirmer, "
-    "« non » pour annuler."
-)
-FORGET_DONE = (
-    "C'est fait : {tickets} question(s) transmise(s) et {feedback} avis supprimés. Les messages déjà "
-    "échangés restent visibles dans l'historique des salons de discussion."
-)
+# what the bot keeps about a person, part by part (« oublier mes données »)
+FORGET_TICKETS = "question(s) transmise(s) au correspondant Pix, avec leurs échanges"
+FORGET_FEEDBACK = "avis sur des réponses"
+FORGET_SUBSCRIPTIONS = "abonnement(s) personnel(s) aux actualités Pix"
+
+
+def _held(held: list[tuple[str, int]]) -> str:
+    return "\n".join(f"- {n} {label}" for label, n in held)
+
+
+def forget_confirm(held: list[tuple[str, int]]) -> str:
+    listed = (f"Voici ce que le bot garde de vous :\n\n{_held(held)}\n\n" if held
+              else "Le bot ne garde ni question transmise, ni avis, ni abonnement à votre nom. ")
+    return ("Vous demandez la suppression de vos données. " + listed
+            + "Tout sera supprimé, ainsi que les conversations en cours et les copies des messages que le bot "
+              "vous a adressés. Cette suppression est définitive. Répondez « oui » pour confirmer, « non » pour "
+              "annuler.")
+
+
+def forget_done(held: list[tuple[str, int]]) -> str:
+    done = f"C'est fait, ont été supprimés :\n\n{_held(held)}\n\n" if held else "C'est fait : il n'y avait rien à supprimer. "
+    return done + ("Le bot ne garde plus rien à votre nom. Les messages déjà échangés restent visibles dans "
+                   "l'historique des salons de discussion.")
+
+
 FORGET_CANCELLED = "Entendu, rien n'a été supprimé."
 
 

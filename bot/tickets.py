@@ -32,7 +32,7 @@ from pathlib import Path
 import yaml
 
 from . import strings
-from .brain import NO, YES, Incoming, Reply
+from .brain import NO, YES, Forgetter, Incoming, Reply
 from .render import literal
 from .sources import LoadResult, SourceError, load_faq
 from .storage import Storage
@@ -355,8 +355,6 @@ class Tickets:
         state, _ = self.storage.get_state(msg.room, msg.sender)
         if state and state.get("question") and state.get("type") in ("offer", "suggest"):
             self._remember_question(msg, state)  # so « je veux parler à quelqu'un » later needs no repeat
-        if state and state.get("type") == "forget":
-            return self._forget_answer(msg)
         if state and state.get("type") == "ticket_question":
             return self._question_for_human(msg)
         corr = self.corr_room
@@ -682,6 +680,10 @@ class Tickets:
         path = self.faq_path()
         entries = [e for e in self._read_faq_file(path) if not (isinstance(e, dict) and e.get("id") == entry["id"])]
         entries.append(entry)
+        return self._write_faq_file(path, entries)
+
+    def _write_faq_file(self, path: Path, entries: list) -> Path:
+        """Validate the entries as the FAQ loader sees them, then replace the file in one step."""
         text = strings.FAQ_FILE_HEADER + yaml.dump(entries, Dumper=_FaqDumper, allow_unicode=True, sort_keys=False,
                                                    width=100)
         faq_dir = Path(self.app.engine.faq_dir)
@@ -715,39 +717,67 @@ class Tickets:
         return [self.brain._reply(msg, strings.my_questions(rows, self.config.timezone))]
 
     # -- privacy ----------------------------------------------------------------------------------
-    def cmd_forget(self, msg: Incoming, args: str) -> list[Reply]:
-        tickets = len(list_tickets(self.storage, include_closed=True, asker=msg.sender))
-        feedback = self.storage.db.execute("SELECT COUNT(*) FROM feedback WHERE sender = ?", (msg.sender,)).fetchone()[0]
-        self.storage.set_state(msg.room, msg.sender, {"type": "forget"}, msg.thread or msg.event_id)
-        return [self.brain._reply(msg, strings.FORGET_CONFIRM.format(tickets=tickets, feedback=feedback))]
+    def count_held(self, user: str) -> list[tuple[str, int]]:
+        return [(strings.FORGET_TICKETS, len(list_tickets(self.storage, include_closed=True, asker=user)))]
 
-    def _forget_answer(self, msg: Incoming) -> list[Reply] | None:
-        folded = fold_accents(msg.text.lower()).strip(" .!?")
-        self.storage.set_state(msg.room, msg.sender, None)
-        if folded in YES:
-            tickets, feedback, notices = self.forget(msg.sender)
-            return [*notices, self.brain._reply(msg, strings.FORGET_DONE.format(tickets=tickets, feedback=feedback))]
-        if folded in NO:
-            return [self.brain._reply(msg, strings.FORGET_CANCELLED)]
-        return None  # something else: the request lapses, the message is handled as usual
-
-    def forget(self, user: str) -> tuple[int, int, list[Reply]]:
-        """Delete a person's tickets (with their messages), feedback, pending conversations and
-        remembered questions. Returns (tickets, feedback, notices for open tickets' threads)."""
+    def forget(self, user: str) -> list[Reply]:
+        """Delete a person's tickets (with their messages), their messages in other tickets and
+        their remembered questions; a learned FAQ entry that kept their question word for word
+        loses it (the whole entry when it was its main question). Runs in the caller's
+        transaction; returns notices for the correspondents."""
         notices = []
         with self.storage.transaction() as db:
-            for ticket in list_tickets(self.storage, include_closed=False, asker=user):
-                if ticket.corr_thread:
+            mine = list_tickets(self.storage, include_closed=True, asker=user)
+            for ticket in mine:
+                if ticket.corr_thread and ticket.state != "closed":
                     notice = self._to_corr(ticket, strings.TICKET_FORGOTTEN_CORR.format(n=ticket.id))
                     if notice is not None:
                         notices.append(notice)
-            tickets = db.execute("DELETE FROM tickets WHERE asker = ?", (user,)).rowcount
-            feedback = db.execute("DELETE FROM feedback WHERE sender = ?", (user,)).rowcount
+            notices += self._forget_learned(mine)
+            for ticket in mine:  # copies of their words elsewhere (e.g. a learned entry's title among the
+                # leads of another ticket's announcement)
+                db.execute("DELETE FROM outbox WHERE instr(payload, ?) > 0",
+                           (json.dumps(ticket.question.strip(), ensure_ascii=False)[1:-1],))
+            db.execute("DELETE FROM tickets WHERE asker = ?", (user,))
             db.execute("DELETE FROM ticket_messages WHERE author = ?", (user,))
-            db.execute("DELETE FROM bot_messages WHERE asker = ?", (user,))
-            db.execute("DELETE FROM conversations WHERE sender = ?", (user,))
             db.execute("DELETE FROM ticket_recent_questions WHERE sender = ?", (user,))
-        return tickets, feedback, notices
+        return notices
+
+    def _forget_learned(self, tickets: list[Ticket]) -> list[Reply]:
+        """The learned-FAQ file holds the asker's question as the `faq` command copied it."""
+        learned = {t.learned_id: t for t in tickets if t.learned_id}
+        if not learned:
+            return []
+        path = self.faq_path()
+        entries = self._read_faq_file(path)
+        kept, notices = [], []
+        for entry in entries:
+            ticket = learned.get(entry.get("id")) if isinstance(entry, dict) else None
+            if ticket is None:
+                kept.append(entry)
+                continue
+            words = ticket.question.strip()
+            if str(entry.get("question", "")).strip() == words:
+                text = strings.TICKET_FORGOTTEN_LEARNED.format(id=entry["id"], n=ticket.id)
+            else:
+                entry["variants"] = [v for v in entry.get("variants") or [] if str(v).strip() != words]
+                if not entry["variants"]:
+                    del entry["variants"]
+                kept.append(entry)
+                text = strings.TICKET_FORGOTTEN_VARIANT.format(id=entry["id"], n=ticket.id)
+            reply = self._to_corr(ticket, text)
+            if reply is not None:
+                notices.append(reply)
+        if kept != entries or notices:
+            self._write_faq_file(path, kept)
+            self.storage.after_commit(self._reload_after_forget)
+        return notices
+
+    def _reload_after_forget(self) -> None:
+        try:
+            self.app.engine.reload()
+        except SourceError as exc:
+            log.warning("index not reloaded after forgetting a learned entry: %d problem(s)", len(exc.problems))
 
     # -- scheduled jobs -------------------------------------------------------------------------
     def auto_close(self, now: float | None = None) -> int:
@@ -803,7 +833,7 @@ def install(app) -> Tickets:
     brain.command("correspondant", strings.HELP_CMD_CORRESPONDANT, takes_args=True,
                   aliases=("correspondante", "humain"), usage="correspondant")(tickets.ask_for_human)
     brain.command("mes questions", strings.HELP_CMD_MY_QUESTIONS)(tickets.cmd_mine)
-    brain.command("oublier mes données", strings.HELP_CMD_FORGET)(tickets.cmd_forget)
+    brain.forgetters.append(Forgetter(tickets.count_held, tickets.forget))
     brain.command("tickets", strings.HELP_CMD_TICKETS, admin=True, takes_args=True,
                   usage="tickets [tous]")(tickets.cmd_list)
     # thread commands (in a ticket's thread of the correspondents' room; elsewhere: "N" first)
