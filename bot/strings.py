@@ -386,6 +386,16 @@ TICKET_FORGOTTEN_CORR = (
     "et ce fil n'est plus relayé."
 )
 
+TICKET_FORGOTTEN_LEARNED = (
+    "L'entrée « {id} » de la FAQ apprise reprenait mot pour mot la question du demandeur du ticket n° {n}, "
+    "qui a demandé la suppression de ses données : elle est retirée. Vous pouvez la réécrire avec vos mots "
+    "(commande « faq » ou fichier de la FAQ)."
+)
+TICKET_FORGOTTEN_VARIANT = (
+    "L'entrée « {id} » de la FAQ apprise perd la formulation du demandeur du ticket n° {n}, qui a demandé "
+    "la suppression de ses données ; le reste de l'entrée est conservé."
+)
+
 FAQ_NO_ANSWER = (
     "Je n'ai pas encore de réponse à enregistrer pour ce ticket. Répondez d'abord au demandeur dans ce fil, "
     "ou précisez-la : « faq question: … | variantes: … ; … | réponse: … »."
