@@ -66,7 +66,8 @@ log = logging.getLogger(__name__)
 
 KV_USER = "matrix.user_id"
 KV_DEVICE = "matrix.device_id"
-KV_TOKEN = "matrix.access_token"
+KV_TOKEN = "matrix.access_token"  # where versions before 2026-12 kept the token (moved to TOKEN_FILE)
+TOKEN_FILE = "matrix-access-token"
 KV_SYNC = "matrix.sync_token"
 KV_DIRECT = "matrix.direct_rooms"
 
@@ -355,7 +356,7 @@ class MatrixBot:
     # -- session --------------------------------------------------------------------------------
     async def _login(self) -> None:
         c = self.client
-        token, device, user = (self.storage.get(KV_TOKEN), self.storage.get(KV_DEVICE), self.storage.get(KV_USER))
+        token, device, user = (self._read_token(), self.storage.get(KV_DEVICE), self.storage.get(KV_USER))
         stored = bool(token and device and user == self.mc.user_id)
         if stored and self._keys_lost(user, device):
             # the device's keys went with the store: it can no longer read encrypted rooms and
@@ -423,7 +424,35 @@ class MatrixBot:
     def _save_session(self, user: str, device: str, token: str) -> None:
         self.storage.set(KV_USER, user)
         self.storage.set(KV_DEVICE, device)
-        self.storage.set(KV_TOKEN, token)
+        self._write_token(token)
+
+    # The access token is a secret: it lives in its own private file in the data folder (outside
+    # nio's key store, which may be deleted on its own), not in the database with people's data (a copy of the database for a report, a support request
+    # or a GDPR export then never carries it). Older versions kept it in the database: moved here.
+    @property
+    def token_path(self) -> Path:
+        return self.store_path.parent / TOKEN_FILE
+
+    def _read_token(self) -> str | None:
+        legacy = self.storage.get(KV_TOKEN)
+        if legacy is not None:
+            if legacy:
+                self._write_token(legacy)
+            with self.storage.lock:
+                self.storage.db.execute("DELETE FROM kv WHERE key = ?", (KV_TOKEN,))
+        try:
+            return self.token_path.read_text(encoding="utf-8").strip() or None
+        except FileNotFoundError:
+            return None
+
+    def _write_token(self, token: str) -> None:
+        self.token_path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.token_path.with_name(TOKEN_FILE + ".tmp")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(token)
+        os.chmod(tmp, 0o600)
+        os.replace(tmp, self.token_path)
 
     # -- sync -----------------------------------------------------------------------------------
     async def _sync_loop(self) -> None:
@@ -456,7 +485,7 @@ class MatrixBot:
             if getattr(resp, "status_code", None) == "M_UNKNOWN_TOKEN":
                 log.warning("access token revoked; logging in again")
                 try:
-                    self.storage.set(KV_TOKEN, "")
+                    self._write_token("")
                     await self._login()
                     continue
                 except Exception as exc:

@@ -241,6 +241,28 @@ async def test_restarts_reuse_the_session(harness):
     assert [d.id for d in devices.devices].count(device) == 1
 
 
+async def test_the_access_token_is_kept_apart_from_the_database_in_a_private_file(harness):
+    """#14 item 9: not in the SQLite file beside people's data; a token an older version left
+    there is moved out at the next start (and the session still reused)."""
+    from bot.matrix_bot import KV_TOKEN
+
+    bot = await harness.start()
+    token = bot.client.access_token
+    assert harness.storage.get(KV_TOKEN) is None
+    assert bot.token_path.read_text(encoding="utf-8") == token
+    assert bot.token_path.stat().st_mode & 0o777 == 0o600
+    with open(harness.data_dir / "pixbot.sqlite", "rb") as db:
+        assert token.encode() not in db.read()
+
+    await harness.stop()  # as an older version left it: in the database, no file
+    bot.token_path.unlink()
+    harness.storage.set(KV_TOKEN, token)
+    logins = MatrixBot.logins
+    bot = await harness.start()
+    assert MatrixBot.logins == logins and bot.client.access_token == token
+    assert harness.storage.get(KV_TOKEN) is None and bot.token_path.read_text(encoding="utf-8") == token
+
+
 async def test_lost_encryption_store_means_a_new_device_not_a_broken_one(harness, staff):
     """Deleting data/matrix-store loses the device's keys: the bot retires that device and logs in
     as a new one, which reads encrypted rooms again."""
