@@ -115,7 +115,10 @@ class Brain:
         # - outlet is set by the adapter: it delivers replies the brain emits on its own
         #   (scheduled digests, relays); it is called inside a storage transaction and must only
         #   record them (e.g. in the outbox), not block on the network.
-        self.interceptors: list[Callable[[Incoming], list[Reply] | None]] = []
+        self._interceptors: list[tuple[int, int, Callable[[Incoming], list[Reply] | None]]] = []
+        # - state handlers answer a person's next message while a conversation state of their
+        #   kind is pending (registered with ``on_state``; the core's: suggest, offer, forget)
+        self.state_handlers: dict[str, Callable[[Incoming, dict, str], list[Reply] | None]] = {}
         self.sent_hooks: list[Callable[[Reply, str], None]] = []
         # - failed_hooks learn that a reply was refused for good (reply, reason, whether the bot
         #   can no longer write in that room) and kept aside as a dead letter; left_hooks that the
@@ -130,6 +133,7 @@ class Brain:
         #   reason); callable from any thread, it only queues the redaction
         self.redactor: Callable[[str, str, str | None], None] | None = None
         self._register_builtin()
+        self._register_dialogues()
 
     # -- commands -------------------------------------------------------------------------------
     def command(self, name: str, help: str, admin: bool = False, takes_args: bool = False,
@@ -144,10 +148,27 @@ class Brain:
 
         return register
 
+    def add_interceptor(self, func: Callable[[Incoming], list[Reply] | None], priority: int) -> None:
+        """See every text message first, lowest ``priority`` first (ties: in the order added).
+        Conversations in a feature's own threads come first (tickets: 10), pending confirmations
+        after (news: 50)."""
+        self._interceptors.append((priority, len(self._interceptors), func))
+        self._interceptors.sort(key=lambda entry: entry[:2])
+
+    def on_state(self, kind: str):
+        """Decorator: ``handler(msg, state, text)`` answers the next message of someone whose
+        pending conversation state has type ``kind``; None lets the message be handled as usual."""
+
+        def register(func):
+            self.state_handlers[kind] = func
+            return func
+
+        return register
+
     def _register_builtin(self) -> None:
         @self.command("aide", strings.HELP_CMD_AIDE, aliases=("help", "?", "aidez-moi"))
         def _help(msg: Incoming, args: str) -> list[Reply]:
-            return [self._reply(msg, self.help_text(msg.sender), kind="help")]
+            return [self.reply(msg, self.help_text(msg.sender), kind="help")]
 
         @self.command("recharger", strings.HELP_CMD_RELOAD, admin=True, aliases=("reload",))
         def _reload(msg: Incoming, args: str) -> list[Reply]:
@@ -156,16 +177,16 @@ class Brain:
             except SourceError as exc:
                 self.errors.append(f"rechargement : {len(exc.problems)} erreur(s) dans les sources")
                 details = "\n".join(f"- {literal(str(p))}" for p in exc.problems[:10])
-                return [self._reply(msg, strings.RELOAD_FAILED.format(errors=details), kind="error")]
+                return [self.reply(msg, strings.RELOAD_FAILED.format(errors=details), kind="error")]
             idx = self.engine.index
-            return [self._reply(msg, strings.RELOAD_OK.format(items=len(idx.items), faq=idx.faq_count,
+            return [self.reply(msg, strings.RELOAD_OK.format(items=len(idx.items), faq=idx.faq_count,
                                                               docs=len(idx.items) - idx.faq_count))]
 
         @self.command("oublier mes données", strings.HELP_CMD_FORGET, aliases=("oublier mes donnees",))
         def _forget(msg: Incoming, args: str) -> list[Reply]:
             held = self.held_about(msg.sender)
             self.storage.set_state(msg.room, msg.sender, {"type": "forget"}, msg.thread or msg.event_id)
-            return [self._reply(msg, strings.forget_confirm(held))]
+            return [self.reply(msg, strings.forget_confirm(held))]
 
         @self.command("statut", strings.HELP_CMD_STATUS, admin=True, aliases=("status", "etat"))
         def _status(msg: Incoming, args: str) -> list[Reply]:
@@ -175,7 +196,7 @@ class Brain:
             text = strings.status_text(uptime, self.rooms_count(), len(idx.items), idx.faq_count,
                                        len(idx.items) - idx.faq_count, list(self.errors), undelivered,
                                        [(d["room"], d["error"] or "") for d in latest])
-            return [self._reply(msg, text)]
+            return [self.reply(msg, text)]
 
     def is_correspondent(self, user: str) -> bool:
         return user in self.correspondents
@@ -201,7 +222,7 @@ class Brain:
                 return True, stripped[len(prefix):].strip()
         return False, stripped
 
-    def _parse_command(self, text: str) -> tuple[Command | None, str, str | None]:
+    def parse_command(self, text: str) -> tuple[Command | None, str, str | None]:
         """Return (command, args, unknown name). A prefixed message is a command attempt (the
         unknown name is its first word when no command matches; the brain may still take it as a
         question); an unprefixed one is a command when its first word is a command name (and, for
@@ -245,7 +266,7 @@ class Brain:
             except Exception as exc:  # a bug must not silence the bot
                 log.exception("error while handling %s", msg.event_id)
                 self.errors.append(f"{type(exc).__name__}: {exc}")
-                replies = [self._reply(msg, strings.INTERNAL_ERROR, kind="error")]
+                replies = [self.reply(msg, strings.INTERNAL_ERROR, kind="error")]
             _clip_replies(replies)
             if msg.event_id:
                 self.storage.claim_event(msg.event_id)
@@ -313,23 +334,23 @@ class Brain:
         return True
 
     # -- internals ------------------------------------------------------------------------------
-    def _reply(self, msg: Incoming, text: str, kind: str = "info", **kw) -> Reply:
+    def reply(self, msg: Incoming, text: str, kind: str = "info", **kw) -> Reply:
         thread = msg.thread or msg.event_id
         return Reply(room=msg.room, text=text, thread=thread, reply_to=msg.event_id, kind=kind,
                      asker=msg.sender, **kw)
 
     def _handle_text(self, msg: Incoming) -> list[Reply]:
-        for intercept in self.interceptors:
+        for _, _, intercept in self._interceptors:
             taken = intercept(msg)
             if taken is not None:
                 return taken
         if not msg.is_direct and not msg.addressed and not msg.text.strip().lower().startswith(self.prefix.lower()):
             return []
         text = msg.text.strip()
-        cmd, args, unknown = self._parse_command(text)
+        cmd, args, unknown = self.parse_command(text)
         if cmd is not None:
             if cmd.admin and not self.is_correspondent(msg.sender):
-                return [self._reply(msg, strings.NOT_ALLOWED, kind="error")]
+                return [self.reply(msg, strings.NOT_ALLOWED, kind="error")]
             return cmd.handler(msg, args)
         if unknown is not None:
             # "!pix" then something that is no command: a question (or a choice number, « oui »…)
@@ -337,7 +358,7 @@ class Brain:
             # taken for a mistyped command and gets the help
             text = self._strip_prefix(text)[1]
         if not text:
-            return [self._reply(msg, strings.EMPTY_QUESTION)]
+            return [self.reply(msg, strings.EMPTY_QUESTION)]
         too_long = len(text) > MAX_QUESTION_CHARS
         text = text[:MAX_QUESTION_CHARS]
         mistyped = unknown is not None and len(text.split(None, 1)) == 1 and not text.endswith("?")
@@ -355,42 +376,52 @@ class Brain:
                 return replies
         if mistyped_command:
             name = text.split()[0]
-            return [self._reply(msg, strings.UNKNOWN_COMMAND.format(name=literal(name)) + "\n\n" + self.help_text(msg.sender),
+            return [self.reply(msg, strings.UNKNOWN_COMMAND.format(name=literal(name)) + "\n\n" + self.help_text(msg.sender),
                                 kind="help")]
         return self.answer_question(msg, text)
 
     def _follow_up(self, msg: Incoming, state: dict, text: str) -> list[Reply] | None:
         """Handle an answer to a pending choice; None means 'not a follow-up, treat as a question'."""
-        folded = fold_accents(text.lower()).strip(" .!?")
-        if state.get("type") == "suggest":
+        handler = self.state_handlers.get(state.get("type"))
+        return handler(msg, state, text) if handler is not None else None
+
+    def _register_dialogues(self) -> None:
+        @self.on_state("suggest")
+        def _choice(msg: Incoming, state: dict, text: str) -> list[Reply] | None:
+            folded = fold_accents(text.lower()).strip(" .!?")
             choices = state["choices"]
             match = re.fullmatch(r"(?:n[°o]?\s*|numero\s*|la\s+)?(\d{1,2})", folded)
             if match:
                 number = int(match.group(1))
                 if 1 <= number <= len(choices):
                     return self._pick(msg, state, number)
-                return [self._reply(msg, strings.CHOICE_OUT_OF_RANGE.format(count=len(choices)))]
+                return [self.reply(msg, strings.CHOICE_OUT_OF_RANGE.format(count=len(choices)))]
             if folded in NONE_OF_THEM:
                 return self._offer_escalation(msg, state["question"])
             return None
-        if state.get("type") == "forget":
-            self.storage.set_state(msg.room, msg.sender, None)
-            if folded in YES:
-                held = self.held_about(msg.sender)
-                notices = self.forget_person(msg.sender)
-                return [*notices, self._reply(msg, strings.forget_done(held))]
-            if folded in NO:
-                return [self._reply(msg, strings.FORGET_CANCELLED)]
-            return None  # something else: the request lapses, the message is handled as usual
-        if state.get("type") == "offer":
+
+        @self.on_state("offer")
+        def _offer(msg: Incoming, state: dict, text: str) -> list[Reply] | None:
+            folded = fold_accents(text.lower()).strip(" .!?")
             if folded in YES:
                 self.storage.set_state(msg.room, msg.sender, None)
                 return self._escalate(msg, state["question"], state.get("guesses", []))
             if folded in NO:
                 self.storage.set_state(msg.room, msg.sender, None)
-                return [self._reply(msg, strings.ESCALATION_DECLINED)]
+                return [self.reply(msg, strings.ESCALATION_DECLINED)]
             return None
-        return None
+
+        @self.on_state("forget")
+        def _forget(msg: Incoming, state: dict, text: str) -> list[Reply] | None:
+            folded = fold_accents(text.lower()).strip(" .!?")
+            self.storage.set_state(msg.room, msg.sender, None)
+            if folded in YES:
+                held = self.held_about(msg.sender)
+                notices = self.forget_person(msg.sender)
+                return [*notices, self.reply(msg, strings.forget_done(held))]
+            if folded in NO:
+                return [self.reply(msg, strings.FORGET_CANCELLED)]
+            return None  # something else: the request lapses, the message is handled as usual
 
     def _pick(self, msg: Incoming, state: dict, number: int) -> list[Reply]:
         item_id = state["choices"][number - 1]
@@ -405,7 +436,7 @@ class Brain:
 
     def _answer_reply(self, msg: Incoming, item, question: str) -> Reply:
         text = strings.answer_text(item.title, item.body, item.kind, item.source)
-        return self._reply(msg, text, kind="answer", reactions=["👍", "👎"],
+        return self.reply(msg, text, kind="answer", reactions=["👍", "👎"],
                            payload={"item": item.id, "question": question})
 
     def answer_question(self, msg: Incoming, question: str) -> list[Reply]:
@@ -421,18 +452,18 @@ class Brain:
                                    {"type": "suggest", "choices": ids, "question": question, "thread": thread},
                                    thread)
             reactions = list(NUMBER_REACTIONS)[: len(ids)]
-            return [self._reply(msg, strings.suggestion_text([r.item.title for r in choices]), kind="suggest",
+            return [self.reply(msg, strings.suggestion_text([r.item.title for r in choices]), kind="suggest",
                                 reactions=reactions, payload={"choices": ids, "question": question})]
         return self._offer_escalation(msg, question, [r.item.id for r in outcome.results[:3]])
 
     def _offer_escalation(self, msg: Incoming, question: str, guesses: list[str] | None = None) -> list[Reply]:
         if self.escalation is None:
             self.storage.set_state(msg.room, msg.sender, None)
-            return [self._reply(msg, strings.NONE_TEXT_NO_ESCALATION, kind="none")]
+            return [self.reply(msg, strings.NONE_TEXT_NO_ESCALATION, kind="none")]
         self.storage.set_state(msg.room, msg.sender,
                                {"type": "offer", "question": question, "guesses": guesses or []},
                                msg.thread or msg.event_id)
-        return [self._reply(msg, strings.NONE_TEXT, kind="none")]
+        return [self.reply(msg, strings.NONE_TEXT, kind="none")]
 
     def _escalate(self, msg: Incoming, question: str, guesses: list[str]) -> list[Reply]:
         return self.escalation.create(msg, question, guesses)

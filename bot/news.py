@@ -377,7 +377,7 @@ class News:
             if self.storage.get(KV_BASELINE.format(rhythm=rhythm)) is None:
                 self.storage.set(KV_BASELINE.format(rhythm=rhythm), repr(now))
         self._register_commands()
-        self.brain.interceptors.append(self._intercept_confirmation)
+        self.brain.add_interceptor(self._intercept_confirmation, priority=50)
         self.brain.sent_hooks.append(self._on_sent)
         self.brain.failed_hooks.append(self._on_failed)
         self.brain.left_hooks.append(self.forget_room)
@@ -911,7 +911,7 @@ class News:
         draft = self._draft_for(msg.room, msg.sender)
         if draft is None:
             return None
-        reply = self.brain._reply
+        reply = self.brain.reply
         if folded == "annuler":
             with self.storage.lock:
                 self.db.execute("UPDATE news_announcements SET state = 'cancelled' WHERE id = ?", (draft["id"],))
@@ -931,7 +931,7 @@ class News:
 
     def _register_commands(self) -> None:
         brain = self.brain
-        reply = brain._reply
+        reply = brain.reply
 
         def may_manage(msg: Incoming) -> bool:
             return msg.is_direct or msg.sender_is_moderator or brain.is_correspondent(msg.sender)

@@ -280,7 +280,7 @@ class Tickets:
         if msg.event_id:
             existing = self.by_source(msg.event_id)
             if existing is not None:  # the same "oui" again (redelivery after a crash)
-                return [self.brain._reply(msg, strings.ticket_created(existing.id, bool(self.corr_room)))]
+                return [self.brain.reply(msg, strings.ticket_created(existing.id, bool(self.corr_room)))]
         now = self.clock()
         corr = self.corr_room
         with self.storage.transaction() as db:
@@ -299,7 +299,7 @@ class Tickets:
                 self.brain.outlet([self.announcement(ticket)])  # the outbox row commits with the ticket
             else:
                 db.execute("UPDATE tickets SET announce_pending = 1 WHERE id = ?", (number,))
-        return [self.brain._reply(msg, strings.ticket_created(number, bool(corr)))]
+        return [self.brain.reply(msg, strings.ticket_created(number, bool(corr)))]
 
     def deliver_pending(self) -> int:
         """Announce tickets created while no adapter was connected; each exactly once. Those whose
@@ -351,7 +351,7 @@ class Tickets:
         if msg.event_id:
             done = self.by_source(msg.event_id)
             if done is not None:  # redelivered "oui": the ticket exists, just confirm again
-                return [self.brain._reply(msg, strings.ticket_created(done.id, bool(self.corr_room)))]
+                return [self.brain.reply(msg, strings.ticket_created(done.id, bool(self.corr_room)))]
         state, _ = self.storage.get_state(msg.room, msg.sender)
         if state and state.get("question") and state.get("type") in ("offer", "suggest"):
             self._remember_question(msg, state)  # so « je veux parler à quelqu'un » later needs no repeat
@@ -387,7 +387,7 @@ class Tickets:
         return None  # the command itself (refused to non-correspondents by the brain)
 
     def _command_in(self, text: str):
-        cmd, args, unknown = self.brain._parse_command(text)
+        cmd, args, unknown = self.brain.parse_command(text)
         return cmd, args, unknown
 
     @staticmethod
@@ -410,7 +410,7 @@ class Tickets:
         cmd, args, unknown = self._command_in(text)
         if cmd is not None and cmd.name in THREAD_COMMANDS and self._is_thread_command(cmd.name, args):
             if not self.brain.is_correspondent(msg.sender):
-                return [self.brain._reply(msg, strings.NOT_ALLOWED, kind="error")]
+                return [self.brain.reply(msg, strings.NOT_ALLOWED, kind="error")]
             return cmd.handler(msg, args)
         if unknown is not None or (cmd is not None and cmd.name not in THREAD_COMMANDS):
             return None  # other commands (aide, tickets…): the brain's usual path
@@ -418,7 +418,7 @@ class Tickets:
             return []
         if not self.brain.is_correspondent(msg.sender):
             # any member of the room may write here; only configured correspondents answer askers
-            return [self.brain._reply(msg, strings.RELAY_NOT_CORRESPONDENT, kind="error")]
+            return [self.brain.reply(msg, strings.RELAY_NOT_CORRESPONDENT, kind="error")]
         return self._relay_to_asker(msg, ticket)
 
     def _relay_to_asker(self, msg: Incoming, ticket: Ticket) -> list[Reply]:
@@ -455,7 +455,7 @@ class Tickets:
         if relay is not None:
             replies.append(relay)
         if reopened:
-            replies.append(self.brain._reply(msg, strings.TICKET_REOPENED_ASKER.format(n=ticket.id)))
+            replies.append(self.brain.reply(msg, strings.TICKET_REOPENED_ASKER.format(n=ticket.id)))
         return replies
 
     # -- asking for a human -----------------------------------------------------------------------
@@ -497,18 +497,18 @@ class Tickets:
         if msg.thread:
             ticket = self.by_asker_thread(msg.room, msg.thread)
             if ticket is not None and ticket.asker == msg.sender and ticket.state != "closed":
-                return [self.brain._reply(msg, strings.TICKET_ALREADY.format(n=ticket.id))]
+                return [self.brain.reply(msg, strings.TICKET_ALREADY.format(n=ticket.id))]
         question, guesses = (args.strip(), []) if args.strip() else self._last_question(msg)
         thread = msg.thread or msg.event_id
         if not question:
             self.storage.set_state(msg.room, msg.sender, {"type": "ticket_question"}, thread)
-            return [self.brain._reply(msg, strings.TICKET_ASK_QUESTION)]
+            return [self.brain.reply(msg, strings.TICKET_ASK_QUESTION)]
         return self._offer(msg, question, guesses)
 
     def _offer(self, msg: Incoming, question: str, guesses: list[str]) -> list[Reply]:
         self.storage.set_state(msg.room, msg.sender, {"type": "offer", "question": question, "guesses": guesses},
                                msg.thread or msg.event_id)
-        return [self.brain._reply(msg, strings.ticket_offer(question), kind="none")]
+        return [self.brain.reply(msg, strings.ticket_offer(question), kind="none")]
 
     def _question_for_human(self, msg: Incoming) -> list[Reply] | None:
         self.storage.set_state(msg.room, msg.sender, None)
@@ -517,7 +517,7 @@ class Tickets:
         if not text or cmd is not None or unknown is not None:
             return None
         if fold_accents(text.lower()).strip(" .!?") in NO:
-            return [self.brain._reply(msg, strings.ESCALATION_DECLINED)]
+            return [self.brain.reply(msg, strings.ESCALATION_DECLINED)]
         return self._offer(msg, text, [])
 
     # -- thread commands --------------------------------------------------------------------------
@@ -534,7 +534,7 @@ class Tickets:
         return None, args
 
     def _needs_ticket(self, msg: Incoming) -> list[Reply]:
-        return [self.brain._reply(msg, strings.TICKET_THREAD_ONLY, kind="error")]
+        return [self.brain.reply(msg, strings.TICKET_THREAD_ONLY, kind="error")]
 
     def cmd_take(self, msg: Incoming, args: str) -> list[Reply]:
         ticket, _ = self._target(msg, args)
@@ -548,19 +548,19 @@ class Tickets:
             return self._needs_ticket(msg)
         match = _USER_ID.search(rest)
         if not match:
-            return [self.brain._reply(msg, strings.TICKET_ASSIGN_USAGE, kind="error")]
+            return [self.brain.reply(msg, strings.TICKET_ASSIGN_USAGE, kind="error")]
         user = match.group(0).rstrip(".,;:!?")
         if self.brain.correspondents and user not in self.brain.correspondents:
-            return [self.brain._reply(msg, strings.TICKET_NOT_CORRESPONDENT.format(user=literal(user)), kind="error")]
+            return [self.brain.reply(msg, strings.TICKET_NOT_CORRESPONDENT.format(user=literal(user)), kind="error")]
         return self._assign(msg, ticket, user, user)
 
     def _assign(self, msg: Incoming, ticket: Ticket, user: str, name: str) -> list[Reply]:
         if ticket.state == "closed":
-            return [self.brain._reply(msg, strings.TICKET_IS_CLOSED.format(n=ticket.id), kind="error")]
+            return [self.brain.reply(msg, strings.TICKET_IS_CLOSED.format(n=ticket.id), kind="error")]
         state = "assigned" if ticket.state == "open" else ticket.state
         self._update(ticket.id, assignee=user, state=state)
         self._log(ticket.id, "event", msg, f"assigné à {user}")
-        reply = self.brain._reply(msg, strings.TICKET_ASSIGNED.format(n=ticket.id, name=literal(name)))
+        reply = self.brain.reply(msg, strings.TICKET_ASSIGNED.format(n=ticket.id, name=literal(name)))
         reply.payload = {"mentions": [user]}
         return [reply, self._to_asker(ticket, strings.TICKET_TAKEN_ASKER.format(n=ticket.id))]
 
@@ -569,21 +569,21 @@ class Tickets:
         if ticket is None:
             return self._needs_ticket(msg)
         if not rest.strip():
-            return [self.brain._reply(msg, strings.TICKET_NOTE_USAGE, kind="error")]
+            return [self.brain.reply(msg, strings.TICKET_NOTE_USAGE, kind="error")]
         self._log(ticket.id, "note", msg, rest.strip())
         self._update(ticket.id)
-        return [self.brain._reply(msg, strings.TICKET_NOTE_SAVED.format(n=ticket.id))]
+        return [self.brain.reply(msg, strings.TICKET_NOTE_SAVED.format(n=ticket.id))]
 
     def cmd_close(self, msg: Incoming, args: str) -> list[Reply]:
         ticket, _ = self._target(msg, args)
         if ticket is None:
             return self._needs_ticket(msg)
         if ticket.state == "closed":
-            return [self.brain._reply(msg, strings.TICKET_IS_CLOSED.format(n=ticket.id))]
+            return [self.brain.reply(msg, strings.TICKET_IS_CLOSED.format(n=ticket.id))]
         now = self.clock()
         self._update(ticket.id, state="closed", closed_at=now)
         self._log(ticket.id, "event", msg, "clos")
-        return [self.brain._reply(msg, strings.TICKET_CLOSED_CORR.format(n=ticket.id)),
+        return [self.brain.reply(msg, strings.TICKET_CLOSED_CORR.format(n=ticket.id)),
                 self._to_asker(ticket, strings.TICKET_CLOSED_ASKER.format(n=ticket.id))]
 
     def cmd_reopen(self, msg: Incoming, args: str) -> list[Reply]:
@@ -591,11 +591,11 @@ class Tickets:
         if ticket is None:
             return self._needs_ticket(msg)
         if ticket.state != "closed":
-            return [self.brain._reply(msg, strings.TICKET_NOT_CLOSED.format(n=ticket.id))]
+            return [self.brain.reply(msg, strings.TICKET_NOT_CLOSED.format(n=ticket.id))]
         self._update(ticket.id, state="assigned" if ticket.assignee else "open", closed_at=None,
                      activity_at=self.clock())
         self._log(ticket.id, "event", msg, "rouvert")
-        return [self.brain._reply(msg, strings.TICKET_REOPENED_CORR.format(n=ticket.id))]
+        return [self.brain.reply(msg, strings.TICKET_REOPENED_CORR.format(n=ticket.id))]
 
     def cmd_faq(self, msg: Incoming, args: str) -> list[Reply]:
         ticket, rest = self._target(msg, args)
@@ -606,7 +606,7 @@ class Tickets:
         question = fields.get("question") or (previous or {}).get("question") or ticket.question
         answer = fields.get("answer") or ticket.last_answer
         if not answer:
-            return [self.brain._reply(msg, strings.FAQ_NO_ANSWER, kind="error")]
+            return [self.brain.reply(msg, strings.FAQ_NO_ANSWER, kind="error")]
         if "variants" in fields:
             variants = fields["variants"]
         elif previous is not None:
@@ -623,7 +623,7 @@ class Tickets:
             path = self.learn(entry)
         except LearnError as exc:
             details = "\n".join(f"- {literal(str(p))}" for p in exc.problems[:10])
-            return [self.brain._reply(msg, strings.FAQ_REFUSED.format(errors=details), kind="error")]
+            return [self.brain.reply(msg, strings.FAQ_REFUSED.format(errors=details), kind="error")]
         self._update(ticket.id, learned_id=entry_id)
         self._log(ticket.id, "event", msg, f"faq {entry_id}")
         text = strings.faq_learned(entry_id, path.name, question, variants, answer)
@@ -635,7 +635,7 @@ class Tickets:
         else:
             if not self._indexed(path):
                 text += "\n\n" + strings.FAQ_OUTSIDE_FAQ_DIR.format(file=str(path))
-        return [self.brain._reply(msg, text)]
+        return [self.brain.reply(msg, text)]
 
     def _indexed(self, path: Path) -> bool:
         try:
@@ -709,12 +709,12 @@ class Tickets:
         everything = fold_accents(args.strip().lower()) in ("tous", "toutes", "tout")
         tickets = list_tickets(self.storage, include_closed=everything)[-30:]
         rows = [(t.id, t.state, t.who, t.assignee, t.question, t.created_at) for t in tickets]
-        return [self.brain._reply(msg, strings.tickets_list(rows, everything, self.config.timezone))]
+        return [self.brain.reply(msg, strings.tickets_list(rows, everything, self.config.timezone))]
 
     def cmd_mine(self, msg: Incoming, args: str) -> list[Reply]:
         tickets = list_tickets(self.storage, include_closed=True, asker=msg.sender)[-30:]
         rows = [(t.id, t.state, t.question, t.created_at) for t in tickets]
-        return [self.brain._reply(msg, strings.my_questions(rows, self.config.timezone))]
+        return [self.brain.reply(msg, strings.my_questions(rows, self.config.timezone))]
 
     # -- privacy ----------------------------------------------------------------------------------
     def count_held(self, user: str) -> list[tuple[str, int]]:
@@ -825,7 +825,7 @@ def install(app) -> Tickets:
     tickets = Tickets(app)
     brain = app.brain
     brain.escalation = tickets
-    brain.interceptors.append(tickets.intercept)
+    brain.add_interceptor(tickets.intercept, priority=10)
     brain.sent_hooks.append(tickets.on_sent)
     brain.failed_hooks.append(tickets.on_failed)
     app.tickets = tickets

@@ -140,7 +140,7 @@ def test_a_reply_echoing_a_huge_word_is_cut_to_a_safe_size(brain, word):
 
     @brain.command("répéter", "répète le texte donné", takes_args=True)
     def _echo(msg, args):
-        return [brain._reply(msg, "Vous avez écrit : " + args)]
+        return [brain.reply(msg, "Vous avez écrit : " + args)]
 
     [reply] = say(brain, "!pix répéter " + word)
     assert reply.text.startswith("Vous avez écrit : " + word[:1000]) and reply.text.endswith("…")
