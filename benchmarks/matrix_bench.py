@@ -46,7 +46,7 @@ from bot.brain import Brain  # noqa: E402
 from bot.config import load_config  # noqa: E402
 from bot.embedding import Embedder  # noqa: E402
 from bot.engine import Engine  # noqa: E402
-from bot.matrix_bot import MatrixBot  # noqa: E402
+from bot.adapters.matrix import MatrixBot  # noqa: E402
 from bot.storage import Storage  # noqa: E402
 
 

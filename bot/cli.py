@@ -236,7 +236,7 @@ def cmd_check(args) -> int:
 
 
 def cmd_chat(args) -> int:
-    from .chat import run_chat
+    from .adapters.chat import run_chat
 
     config = _config(args)
     return run_chat(config, engine=_load_engine(args, config))
@@ -251,7 +251,7 @@ def cmd_run(args) -> int:
     import signal
 
     from .app import App
-    from .matrix_bot import run_matrix
+    from .adapters.matrix import run_matrix
     from .storage import Storage
 
     engine = _load_engine(args, config)

@@ -136,7 +136,7 @@ def test_an_oversized_question_is_read_up_to_the_cap_and_the_asker_is_told(brain
 
 @pytest.mark.parametrize("word", ["x" * 60_000, "<" * 60_000, "é" * 60_000, "😀" * 60_000])
 def test_a_reply_echoing_a_huge_word_is_cut_to_a_safe_size(brain, word):
-    from bot.matrix_bot import reply_content
+    from bot.adapters.matrix import reply_content
 
     @brain.command("répéter", "répète le texte donné", takes_args=True)
     def _echo(msg, args):

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from bot.brain import MAX_REPLY_BYTES, Brain, Incoming
-from bot.matrix_bot import HTML_ATTRIBUTES, HTML_TAGS, URL_SCHEMES, render_html, reply_content
+from bot.adapters.matrix import HTML_ATTRIBUTES, HTML_TAGS, URL_SCHEMES, render_html, reply_content
 from bot.render import literal
 
 ADMIN = "@corr:univ.fr"

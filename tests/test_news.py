@@ -20,7 +20,7 @@ from bot.render import plain
 from bot.app import App
 from bot.brain import Incoming
 from bot.config import load_config
-from bot.matrix_bot import render_html
+from bot.adapters.matrix import render_html
 from bot.storage import Storage
 from news_server import NEWS_FIXTURES, FeedServer, oversized_feed
 

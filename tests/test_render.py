@@ -12,7 +12,7 @@ import pytest
 from bot import strings
 from bot.app import App
 from bot.brain import Incoming
-from bot.matrix_bot import HTML_TAGS, URL_SCHEMES, render_html, reply_content
+from bot.adapters.matrix import HTML_TAGS, URL_SCHEMES, render_html, reply_content
 from bot.render import literal, plain
 from bot import tickets as tickets_mod
 

@@ -15,7 +15,7 @@ import pytest
 
 from bot.brain import Brain
 from bot.config import load_config
-from bot.matrix_bot import MatrixBot
+from bot.adapters.matrix import MatrixBot
 from bot.storage import Storage
 from synapse_server import PASSWORD, Peer, Synapse
 

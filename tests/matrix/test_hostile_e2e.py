@@ -13,7 +13,7 @@ from nio import RoomMessageNotice
 
 from bot import news, tickets
 from bot.brain import MAX_REPLY_BYTES
-from bot.matrix_bot import HTML_TAGS, URL_SCHEMES
+from bot.adapters.matrix import HTML_TAGS, URL_SCHEMES
 from synapse_server import relation
 
 pytestmark = pytest.mark.matrix
@@ -104,10 +104,10 @@ async def test_an_announcement_refused_for_good_is_a_dead_letter_not_a_jam(ticke
     dm = await open_dm(colleague, bot.user_id)
     await staff.client.room_kick(corr, bot.user_id, reason="test")
     for _ in range(200):
-        if corr in bot._left:
+        if corr in bot.left_rooms:
             break
         await asyncio.sleep(0.05)
-    assert corr in bot._left
+    assert corr in bot.left_rooms
 
     question = await colleague.send(dm, UNANSWERABLE)
     await colleague.reply_to(bot.user_id, question)

@@ -9,14 +9,9 @@ import pytest
 from nio import ReactionEvent, RoomMemberEvent, RoomMessageNotice, RoomSendError, RoomSendResponse
 
 from bot import strings
-from bot.matrix_bot import (
-    MatrixBot,
-    find_mention,
-    invite_allowed,
-    render_html,
-    reply_content,
-    strip_reply_fallback,
-)
+from bot.adapters.matrix import MatrixBot, render_html, reply_content
+from bot.adapters.matrix.events import find_mention, invite_allowed, strip_reply_fallback
+from bot.adapters.matrix.session import Session
 from bot.brain import Reply
 from synapse_server import relation
 
@@ -76,7 +71,7 @@ def test_reply_content_thread_and_plain_reply():
 async def test_paced_calls_honour_rate_limit(harness):
     """One paced worker: a 429 with retry_after_ms is waited out, then the call succeeds."""
     bot = MatrixBot(harness.config(), harness.brain, harness.storage, password="unused")
-    bot.interval = 0.0
+    bot.sender.interval = 0.0
     calls = []
 
     async def flaky():
@@ -85,13 +80,13 @@ async def test_paced_calls_honour_rate_limit(harness):
             return RoomSendError("slow down", "M_LIMIT_EXCEEDED", retry_after_ms=300)
         return RoomSendResponse("$ok", "!r")
 
-    resp = await bot._attempt("test", flaky)
+    resp = await bot.sender.attempt("test", flaky)
     assert isinstance(resp, RoomSendResponse) and len(calls) == 2
     assert calls[1] - calls[0] >= 0.29
-    bot.interval = 0.1  # 10 messages per second
+    bot.sender.interval = 0.1  # 10 messages per second
     start = asyncio.get_running_loop().time()
     for _ in range(4):
-        await bot._pace()
+        await bot.sender.pace()
     assert asyncio.get_running_loop().time() - start >= 0.29
 
 
@@ -232,11 +227,11 @@ async def test_message_sent_while_down_is_answered_once(harness, staff):
 async def test_restarts_reuse_the_session(harness):
     bot = await harness.start()
     device = bot.client.device_id
-    logins = MatrixBot.logins
+    logins = Session.logins
     for _ in range(3):
         bot = await harness.restart()
         assert bot.client.device_id == device
-    assert MatrixBot.logins == logins, "a restart logged in again"
+    assert Session.logins == logins, "a restart logged in again"
     devices = await bot.client.devices()
     assert [d.id for d in devices.devices].count(device) == 1
 
@@ -244,7 +239,7 @@ async def test_restarts_reuse_the_session(harness):
 async def test_the_access_token_is_kept_apart_from_the_database_in_a_private_file(harness):
     """#14 item 9: not in the SQLite file beside people's data; a token an older version left
     there is moved out at the next start (and the session still reused)."""
-    from bot.matrix_bot import KV_TOKEN
+    from bot.adapters.matrix.session import KV_TOKEN
 
     bot = await harness.start()
     token = bot.client.access_token
@@ -257,9 +252,9 @@ async def test_the_access_token_is_kept_apart_from_the_database_in_a_private_fil
     await harness.stop()  # as an older version left it: in the database, no file
     bot.token_path.unlink()
     harness.storage.set(KV_TOKEN, token)
-    logins = MatrixBot.logins
+    logins = Session.logins
     bot = await harness.start()
-    assert MatrixBot.logins == logins and bot.client.access_token == token
+    assert Session.logins == logins and bot.client.access_token == token
     assert harness.storage.get(KV_TOKEN) is None and bot.token_path.read_text(encoding="utf-8") == token
 
 
@@ -277,9 +272,9 @@ async def test_lost_encryption_store_means_a_new_device_not_a_broken_one(harness
     assert bot.client.olm.account.shared
     await harness.stop()
     shutil.rmtree(harness.data_dir / "matrix-store")
-    logins = MatrixBot.logins
+    logins = Session.logins
     bot = await harness.start()
-    assert bot.client.device_id != old and MatrixBot.logins == logins + 1
+    assert bot.client.device_id != old and Session.logins == logins + 1
     devices = [d.id for d in (await bot.client.devices()).devices]
     assert old not in devices and bot.client.device_id in devices
     room = await open_dm(staff, bot.user_id, encrypted=True)
@@ -287,7 +282,7 @@ async def test_lost_encryption_store_means_a_new_device_not_a_broken_one(harness
     answer = await staff.reply_to(bot.user_id, question, timeout=30)
     assert answer.decrypted and "administrateur" in content(answer)["body"]
     bot = await harness.restart()  # and the new device is kept from then on
-    assert MatrixBot.logins == logins + 1
+    assert Session.logins == logins + 1
 
 
 async def test_homeserver_outage_is_survived(bot, staff, caplog):

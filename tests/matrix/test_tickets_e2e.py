@@ -119,7 +119,7 @@ async def test_crash_between_ticket_creation_and_announcement(tickets_harness, s
     question = await colleague.send(dm, UNANSWERABLE)
     await colleague.reply_to(bot.user_id, question)
 
-    bot._push_rows = lambda rows: None  # nothing queued from now on reaches the homeserver
+    bot.sender.push_rows = lambda rows: None  # nothing queued from now on reaches the homeserver
     yes = await colleague.send(dm, "oui", **in_thread(question))
     for _ in range(400):
         if h.storage.is_processed(yes) and h.app.tickets.by_source(yes) is not None:
