@@ -8,16 +8,17 @@ imports a chat library.
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
 from collections import deque
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 from . import strings
+from .commands import CORRESPONDENTS, DIRECT, EVERYONE, ROOM, ArgumentError, Command, Registry
 from .engine import Engine
+from .messages import MAX_QUESTION_CHARS, NO, NONE_OF_THEM, NUMBER_REACTIONS, THUMBS, YES, Incoming, Reply, clip_text
 from .render import literal
 from .search import SearchOutcome
 from .sources import SourceError
@@ -25,54 +26,6 @@ from .storage import Storage
 from .textnorm import fold_accents
 
 log = logging.getLogger(__name__)
-
-NUMBER_REACTIONS = {"1️⃣": 1, "2️⃣": 2, "3️⃣": 3, "4️⃣": 4, "5️⃣": 5}
-THUMBS = {"👍": 1, "👍️": 1, "👎": -1, "👎️": -1}
-YES = {"oui", "o", "ok", "yes", "d'accord", "daccord", "volontiers", "oui merci", "oui svp", "oui stp", "ouais", "go"}
-NO = {"non", "n", "no", "non merci", "pas la peine", "laisse tomber", "annuler"}
-NONE_OF_THEM = {"aucune", "aucun", "aucune des trois", "aucune ne convient", "rien", "non", "aucune de ces questions"}
-
-# What the bot reads of a question: a longer message is answered on its first MAX_QUESTION_CHARS
-# characters and the reply starts by saying so (strings.QUESTION_TOO_LONG), so the asker knows
-# the rest was not read. Commands keep their whole text (an announcement, a FAQ answer).
-MAX_QUESTION_CHARS = 2000
-# What the bot sends: the text of a reply (and, in the Matrix adapter, its HTML rendering) is cut
-# to this many bytes as the Matrix client encodes it (JSON, non-ASCII escaped), ending with an
-# ellipsis. Body and HTML together then stay far below Matrix's 65,536-byte event limit, even
-# once encrypted (base64 adds a third).
-MAX_REPLY_BYTES = 16_000
-ELLIPSIS = "…"
-
-
-@dataclass
-class Incoming:
-    """One message (or reaction) from a person, as the brain sees it."""
-
-    sender: str
-    room: str
-    text: str = ""
-    event_id: str | None = None
-    thread: str | None = None  # root of the thread the message was posted in
-    is_direct: bool = True  # direct chat: every message is for the bot
-    addressed: bool = False  # group room: the bot was mentioned (adapter strips the mention)
-    sender_name: str | None = None
-    reaction_to: str | None = None  # for a reaction: the event reacted to; ``text`` is the key
-    sender_is_moderator: bool = False  # group room: the sender may moderate it (Matrix power level >= 50)
-
-
-@dataclass
-class Reply:
-    """What the bot says. ``text`` is Markdown; adapters render it."""
-
-    room: str
-    text: str
-    thread: str | None = None  # thread root to answer in
-    reply_to: str | None = None  # event replied to (when threads are off)
-    reactions: list[str] = field(default_factory=list)  # reactions the bot puts on its own message
-    kind: str = "info"  # answer | suggest | none | info | help | error
-    asker: str | None = None
-    payload: dict = field(default_factory=dict)  # remembered with the sent message id
-
 
 @dataclass
 class Forgetter:
@@ -83,17 +36,6 @@ class Forgetter:
 
     count: Callable[[str], list[tuple[str, int]]]
     forget: Callable[[str], list["Reply"]]
-
-
-@dataclass
-class Command:
-    name: str
-    help: str
-    handler: Callable
-    admin: bool = False
-    takes_args: bool = False
-    aliases: tuple[str, ...] = ()
-    usage: str = ""
 
 
 class Brain:
@@ -107,7 +49,7 @@ class Brain:
         self.started = time.time()
         self.errors: deque[str] = deque(maxlen=5)
         self.rooms_count: Callable[[], int] = lambda: 1
-        self.commands: dict[str, Command] = {}
+        self.registry = Registry(prefix=command_prefix)
         # Extension points for feature modules (tickets, news):
         # - interceptors see every text message first (even unaddressed ones in group rooms) and
         #   may return replies to take it over, or None to let the brain go on;
@@ -137,16 +79,23 @@ class Brain:
 
     # -- commands -------------------------------------------------------------------------------
     def command(self, name: str, help: str, admin: bool = False, takes_args: bool = False,
-                aliases: tuple[str, ...] = (), usage: str = ""):
-        """Decorator registering a command with its help text and access guard."""
+                aliases: tuple[str, ...] = (), usage: str = "", who: str | None = None,
+                where: frozenset[str] | None = None, parse: Callable[[str], object] | None = None):
+        """Decorator registering a command in the registry (``bot/commands.py``): its names, help
+        line, who may run it (``admin=True`` is ``who="correspondents"``), where, its argument
+        parser. The handler gets ``(msg, args)``, args parsed when a parser is given."""
 
         def register(func):
-            cmd = Command(name, help, func, admin, takes_args, aliases, usage or name)
-            for key in (name, *aliases):
-                self.commands[fold_accents(key.lower())] = cmd
+            self.registry.add(Command(name, help, func, who or (CORRESPONDENTS if admin else EVERYONE),
+                                      where or frozenset({DIRECT, ROOM}), takes_args, aliases, usage or name, parse))
             return func
 
         return register
+
+    @property
+    def commands(self) -> dict[str, Command]:
+        """Every command by folded name and alias (read-only use: register with ``command``)."""
+        return self.registry.commands
 
     def add_interceptor(self, func: Callable[[Incoming], list[Reply] | None], priority: int) -> None:
         """See every text message first, lowest ``priority`` first (ties: in the order added).
@@ -202,48 +151,14 @@ class Brain:
         return user in self.correspondents
 
     def help_text(self, user: str) -> str:
-        seen, public, admin = set(), [], []
-        for cmd in self.commands.values():
-            if cmd.name in seen:
-                continue
-            seen.add(cmd.name)
-            (admin if cmd.admin else public).append(f"- `{cmd.usage}` : {cmd.help}")
-        lines = [strings.HELP_INTRO, "", *public]
-        if admin and self.is_correspondent(user):
-            lines += ["", strings.HELP_ADMIN, *admin]
-        lines += ["", strings.HELP_GROUP_ROOM.format(prefix=self.prefix)]
-        return "\n".join(lines)
+        return self.registry.help_text(self.is_correspondent(user))
 
     def _strip_prefix(self, text: str) -> tuple[bool, str]:
-        """(whether the message starts with the command prefix or "!", the text after it)."""
-        stripped = text.strip()
-        for prefix in (self.prefix, "!"):
-            if prefix and stripped[:len(prefix)].lower() == prefix.lower():
-                return True, stripped[len(prefix):].strip()
-        return False, stripped
+        return self.registry.strip_prefix(text)
 
     def parse_command(self, text: str) -> tuple[Command | None, str, str | None]:
-        """Return (command, args, unknown name). A prefixed message is a command attempt (the
-        unknown name is its first word when no command matches; the brain may still take it as a
-        question); an unprefixed one is a command when its first word is a command name (and, for
-        commands without arguments, nothing follows)."""
-        prefixed, stripped = self._strip_prefix(text)
-        if not stripped:
-            return (self.commands["aide"], "", None) if prefixed else (None, "", None)
-        # command names are short: match on the beginning only, whatever the message's length
-        longest = max(map(len, self.commands), default=0)
-        folded = fold_accents(stripped[:longest + 1].lower())
-        # longest command name first, so "mes questions" wins over "mes"
-        for key in sorted(self.commands, key=len, reverse=True):
-            if folded == key or folded.startswith(key + " "):
-                cmd = self.commands[key]
-                args = stripped[len(key):].strip()
-                if args and not cmd.takes_args and not prefixed:
-                    return None, "", None
-                return cmd, args, None
-        if prefixed:
-            return None, "", stripped.split()[0]
-        return None, "", None
+        """(command, args, unknown name): see ``Registry.parse``."""
+        return self.registry.parse(text)
 
     # -- entry points ---------------------------------------------------------------------------
     def handle(self, msg: Incoming, persist: Callable[[list[Reply]], None] | None = None) -> list[Reply]:
@@ -334,6 +249,19 @@ class Brain:
         return True
 
     # -- internals ------------------------------------------------------------------------------
+    def run_command(self, cmd: Command, msg: Incoming, args: str) -> list[Reply]:
+        """Run a command after the registry's checks (who, where) and its argument parser."""
+        refused = self.registry.refusal(cmd, msg.is_direct, self.is_correspondent(msg.sender),
+                                        msg.sender_is_moderator)
+        if refused:
+            return [self.reply(msg, refused, kind="error")]
+        if cmd.parse is not None:
+            try:
+                args = cmd.parse(args)
+            except ArgumentError as exc:
+                return [self.reply(msg, strings.ARGUMENTS_REFUSED.format(problem=exc, usage=cmd.usage), kind="error")]
+        return cmd.handler(msg, args)
+
     def reply(self, msg: Incoming, text: str, kind: str = "info", **kw) -> Reply:
         thread = msg.thread or msg.event_id
         return Reply(room=msg.room, text=text, thread=thread, reply_to=msg.event_id, kind=kind,
@@ -349,9 +277,7 @@ class Brain:
         text = msg.text.strip()
         cmd, args, unknown = self.parse_command(text)
         if cmd is not None:
-            if cmd.admin and not self.is_correspondent(msg.sender):
-                return [self.reply(msg, strings.NOT_ALLOWED, kind="error")]
-            return cmd.handler(msg, args)
+            return self.run_command(cmd, msg, args)
         if unknown is not None:
             # "!pix" then something that is no command: a question (or a choice number, « oui »…)
             # like any other; a single unknown word alone (not asked as a question: no "?") is
@@ -488,27 +414,6 @@ class Brain:
                                          target["payload"].get("question"), THUMBS[key])
             return []
         return []
-
-
-def wire_size(text: str) -> int:
-    """Bytes ``text`` takes in a Matrix event as the client encodes it (JSON, ASCII-escaped)."""
-    return len(json.dumps(text)) - 2
-
-
-def clip_text(text: str, limit: int = MAX_REPLY_BYTES) -> str:
-    """``text`` if it fits in ``limit`` bytes (``wire_size``), else its longest beginning that
-    fits with an ellipsis after it."""
-    if wire_size(text) <= limit:
-        return text
-    budget = limit - wire_size(ELLIPSIS)
-    low, high = 0, len(text)  # the longest prefix that fits lies in [low, high]
-    while low < high:
-        middle = (low + high + 1) // 2
-        if wire_size(text[:middle]) <= budget:
-            low = middle
-        else:
-            high = middle - 1
-    return text[:low].rstrip() + ELLIPSIS
 
 
 def outcome_text(outcome: SearchOutcome, suggestions: list, escalation: bool = True) -> str:

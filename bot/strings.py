@@ -127,6 +127,10 @@ UNKNOWN_COMMAND = "Je ne connais pas la commande « {name} »."
 QUESTION_TOO_LONG = ("Votre message est très long : je n'en ai lu que les {limit} premiers caractères "
                      "pour vous répondre.")
 NOT_ALLOWED = "Cette commande est réservée aux correspondants Pix."
+NOT_ALLOWED_MODERATORS = "Cette commande est réservée aux modérateurs du salon et aux correspondants Pix."
+ONLY_IN_DIRECT = "Cette commande s'utilise dans une discussion directe avec moi."
+ONLY_IN_ROOM = "Cette commande s'utilise dans un salon de groupe."
+ARGUMENTS_REFUSED = "{problem} Utilisation : `{usage}`."
 RELAY_NOT_CORRESPONDENT = ("Seuls les correspondants Pix désignés dans la configuration répondent aux tickets : "
                            "votre message n'a pas été transmis au demandeur.")
 HELP_CMD_AIDE = "affiche cette aide"

@@ -3,7 +3,8 @@ import json
 import pytest
 
 from bot import strings
-from bot.brain import MAX_QUESTION_CHARS, MAX_REPLY_BYTES, Brain, Incoming
+from bot.brain import Brain, Incoming
+from bot.messages import MAX_QUESTION_CHARS, MAX_REPLY_BYTES
 from bot.lexical import MAX_CORRECTIONS, LexicalIndex
 
 ADMIN = "@corr:univ.fr"

@@ -14,7 +14,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.brain import MAX_REPLY_BYTES, Brain, Incoming
+from bot.brain import Brain, Incoming
+from bot.messages import MAX_REPLY_BYTES
 from bot.adapters.matrix import HTML_ATTRIBUTES, HTML_TAGS, URL_SCHEMES, render_html, reply_content
 from bot.render import literal
 

@@ -12,7 +12,7 @@ import pytest
 from nio import RoomMessageNotice
 
 from bot import news, tickets
-from bot.brain import MAX_REPLY_BYTES
+from bot.messages import MAX_REPLY_BYTES
 from bot.adapters.matrix import HTML_TAGS, URL_SCHEMES
 from synapse_server import relation
 
