@@ -12,12 +12,12 @@ import logging
 import re
 import time
 from collections import deque
-from dataclasses import dataclass
 from typing import Callable
 
 from . import strings
 from .commands import CORRESPONDENTS, DIRECT, EVERYONE, ROOM, ArgumentError, Command, Registry
 from .engine import Engine
+from .privacy import Forgetter, Privacy  # noqa: F401  (features register Forgetters)
 from .messages import MAX_QUESTION_CHARS, NO, NONE_OF_THEM, NUMBER_REACTIONS, THUMBS, YES, Incoming, Reply, clip_text
 from .render import literal
 from .search import SearchOutcome
@@ -26,17 +26,6 @@ from .storage import Storage
 from .textnorm import fold_accents
 
 log = logging.getLogger(__name__)
-
-@dataclass
-class Forgetter:
-    """What one part of the bot keeps about a person, for « oublier mes données ». ``count``
-    says what it holds ((label from strings, how many) pairs, for the confirmation);
-    ``forget`` deletes all of it inside the caller's transaction and returns notices to send
-    (e.g. to the correspondents, about a ticket thread that will no longer be relayed)."""
-
-    count: Callable[[str], list[tuple[str, int]]]
-    forget: Callable[[str], list["Reply"]]
-
 
 class Brain:
     def __init__(self, engine: Engine, storage: Storage, correspondents: list[str] | None = None,
@@ -69,13 +58,14 @@ class Brain:
         self.left_hooks: list[Callable[[str], None]] = []
         # - forgetters: every part that keeps something about a person registers one, so that
         #   « oublier mes données » removes every trace (the core's own records come first)
-        self.forgetters: list[Forgetter] = [Forgetter(self._core_count, self._core_forget)]
+        self.forgetters: list[Forgetter] = []
         self.outlet: Callable[[list[Reply]], None] | None = None
         # - redactor is set by an adapter that can take back a message it sent (room, event id,
         #   reason); callable from any thread, it only queues the redaction
         self.redactor: Callable[[str, str, str | None], None] | None = None
         self._register_builtin()
         self._register_dialogues()
+        self.privacy = Privacy(self)
 
     # -- commands -------------------------------------------------------------------------------
     def command(self, name: str, help: str, admin: bool = False, takes_args: bool = False,
@@ -130,12 +120,6 @@ class Brain:
             idx = self.engine.index
             return [self.reply(msg, strings.RELOAD_OK.format(items=len(idx.items), faq=idx.faq_count,
                                                               docs=len(idx.items) - idx.faq_count))]
-
-        @self.command("oublier mes données", strings.HELP_CMD_FORGET, aliases=("oublier mes donnees",))
-        def _forget(msg: Incoming, args: str) -> list[Reply]:
-            held = self.held_about(msg.sender)
-            self.storage.set_state(msg.room, msg.sender, {"type": "forget"}, msg.thread or msg.event_id)
-            return [self.reply(msg, strings.forget_confirm(held))]
 
         @self.command("statut", strings.HELP_CMD_STATUS, admin=True, aliases=("status", "etat"))
         def _status(msg: Incoming, args: str) -> list[Reply]:
@@ -195,26 +179,6 @@ class Brain:
             self.storage.remember_message(event_id, reply.room, reply.thread, reply.asker, reply.kind, reply.payload)
         for hook in self.sent_hooks:
             hook(reply, event_id)
-
-    # -- privacy --------------------------------------------------------------------------------
-    def held_about(self, user: str) -> list[tuple[str, int]]:
-        """What the bot keeps about ``user``, part by part (label, count), counts above zero."""
-        return [(label, n) for f in self.forgetters for label, n in f.count(user) if n]
-
-    def forget_person(self, user: str) -> list[Reply]:
-        """Remove every trace of ``user`` (one transaction); returns notices to send."""
-        notices: list[Reply] = []
-        with self.storage.transaction():
-            for forgetter in self.forgetters:
-                notices += forgetter.forget(user)
-        return notices
-
-    def _core_count(self, user: str) -> list[tuple[str, int]]:
-        return [(strings.FORGET_FEEDBACK, self.storage.count_feedback(user))]
-
-    def _core_forget(self, user: str) -> list[Reply]:
-        self.storage.forget(user)
-        return []
 
     def failed(self, reply: Reply, reason: str, room_gone: bool = False) -> None:
         """The adapter tells that a reply was refused for good (kept as a dead letter);
@@ -336,18 +300,6 @@ class Brain:
                 self.storage.set_state(msg.room, msg.sender, None)
                 return [self.reply(msg, strings.ESCALATION_DECLINED)]
             return None
-
-        @self.on_state("forget")
-        def _forget(msg: Incoming, state: dict, text: str) -> list[Reply] | None:
-            folded = fold_accents(text.lower()).strip(" .!?")
-            self.storage.set_state(msg.room, msg.sender, None)
-            if folded in YES:
-                held = self.held_about(msg.sender)
-                notices = self.forget_person(msg.sender)
-                return [*notices, self.reply(msg, strings.forget_done(held))]
-            if folded in NO:
-                return [self.reply(msg, strings.FORGET_CANCELLED)]
-            return None  # something else: the request lapses, the message is handled as usual
 
     def _pick(self, msg: Incoming, state: dict, number: int) -> list[Reply]:
         item_id = state["choices"][number - 1]

@@ -438,7 +438,7 @@ def test_forgetting_a_person_leaves_no_trace_in_any_table_or_file(app, storage, 
     app.engine.params.answer_threshold = 1.5
     chat.say("campagne", room="!groupe2", direct=False)  # a pending choice, in a room where it was not addressed
     chat.say("!pix code campagne")  # a pending choice
-    held = dict((label, n) for label, n in chat.brain.held_about(STAFF))
+    held = dict((label, n) for label, n in chat.brain.privacy.held_about(STAFF))
     assert held[strings.FORGET_TICKETS] == 1 and held[strings.FORGET_FEEDBACK] == 1
     assert held[strings.FORGET_SUBSCRIPTIONS] == 1
 
@@ -546,7 +546,7 @@ def test_an_answer_is_never_consumed_without_its_effect(chat, storage, tmp_path,
     else:
         chat.say("oublier mes données", event_id="$q5")
         answer = "oui"
-        monkeypatch.setattr(chat.brain, "forget_person", killed)  # the deletion was about to run
+        monkeypatch.setattr(chat.brain.privacy, "forget_person", killed)  # the deletion was about to run
     with pytest.raises(SystemExit):
         chat.brain.handle(Incoming(sender=STAFF, room=DM, text=answer, event_id="$a5", thread="$q5", is_direct=True))
 
