@@ -37,6 +37,7 @@ from bot.config import load_config  # noqa: E402
 from bot.engine import Engine  # noqa: E402
 from bot.evaluate import Case, evaluate, load_cases  # noqa: E402
 from bot.search import SearchParams  # noqa: E402
+from bot.placeholders import Placeholders  # noqa: E402
 from bot.sources import load_sources  # noqa: E402
 from bot.train import train  # noqa: E402
 
@@ -78,7 +79,7 @@ def main() -> int:
     work = Path(tempfile.mkdtemp(prefix="unseen-"))
     base = dataclasses.replace(shipped, data_dir=work / "data", training_dir=work / "training")
     dropped = filtered_training(shipped.training_dir, base.training_dir, held)
-    faq_ids = {it.id for it in load_sources(base.faq_dir, None).items}
+    faq_ids = {it.id for it in load_sources(base.faq_dir, None, placeholders=Placeholders.from_config(base)).items}
     about = [c for c in cases if c.expected and unseen(c.expected, held)]
     asked = {"FAQ, evaluation set": [c for c in about if c.expected in faq_ids],
              "documentation, evaluation set": [c for c in about if c.expected not in faq_ids],

@@ -218,15 +218,20 @@ def cmd_train(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .hygiene import check_content
+    from .hygiene import check_content, local_notices
+    from .placeholders import Placeholders
 
     config = _config(args)
+    placeholders = Placeholders.from_config(config)
     problems = check_content(Path(args.faq) if args.faq else config.faq_dir,
                              Path(args.docs) if args.docs else config.docs_dir,
-                             None if args.faq or args.docs else config.training_dir)
+                             None if args.faq or args.docs else config.training_dir,
+                             placeholders, config.glossary_dir)
     for p in problems:
         print(p)
     print(strings.CHECK_PROBLEMS.format(count=len(problems)) if problems else strings.CHECK_CLEAN)
+    for notice in local_notices(placeholders):  # to fill in: not a problem, the answers say it is missing
+        print(notice)
     if not (args.faq or args.docs):
         from .models import trained_on_other_content
 
@@ -426,7 +431,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "besides sources.training_dir (never the held-out evaluation half)")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("check", help="check content hygiene (ids, answers, links, variants)")
+    p = sub.add_parser("check", help="check content hygiene (ids, answers, links, variants, glossary rules)")
     sources(p)
     p.set_defaults(func=cmd_check)
 

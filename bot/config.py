@@ -75,6 +75,10 @@ class Config:
     faq_dir: Path
     docs_dir: Path | None
     training_dir: Path | None = None
+    # the institution's facts the content quotes through {{ etablissement.<key> }} (bot/placeholders.py)
+    local_file: Path | None = None
+    # the glossary and the list of Pix interface labels that `pixbot check` holds the content to
+    glossary_dir: Path | None = None
     model: str = "e5"  # the base embedding model (see bot/models.py)
     trained_model: Path | None = None  # the fine-tuned artifact merged into it (None: the base alone)
     runtime: str = "auto"
@@ -204,7 +208,7 @@ def load_config(path: Path | None = None) -> Config:
     sources = data.get("sources") or {}
     if not isinstance(sources, dict):
         raise ConfigError("sources must be a mapping")
-    _check_keys("sources", sources, {"faq_dir", "docs_dir", "training_dir"})
+    _check_keys("sources", sources, {"faq_dir", "docs_dir", "training_dir", "local_file", "glossary_dir"})
     storage = data.get("storage") or {}
     if not isinstance(storage, dict):
         raise ConfigError("storage must be a mapping")
@@ -253,12 +257,15 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError("storage.retention_days must be at least 1")
     docs = sources.get("docs_dir", "knowledge")
     training = sources.get("training_dir", "training")
+    glossary = sources.get("glossary_dir", "glossary")
     config = Config(
         base_dir=base,
         data_dir=data_dir,
         faq_dir=resolve(sources.get("faq_dir", "faq"), "sources.faq_dir"),
         docs_dir=resolve(docs, "sources.docs_dir") if docs else None,
         training_dir=resolve(training, "sources.training_dir") if training else None,
+        local_file=resolve(sources.get("local_file", "local/etablissement.yaml"), "sources.local_file"),
+        glossary_dir=resolve(glossary, "sources.glossary_dir") if glossary else None,
         model=str(model),
         trained_model=trained_model,
         runtime=runtime,

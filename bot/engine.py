@@ -10,6 +10,7 @@ from . import models
 from .config import Config
 from .embedding import Embedder
 from .index import IndexChanges, IndexStore, SearchIndex
+from .placeholders import Placeholders
 from .search import SearchOutcome, Searcher, SearchParams
 from .sources import Item, LoadResult, SourceError
 
@@ -35,7 +36,8 @@ class Engine:
         # example questions name entries of the configured content: only used with it
         configured = (self.faq_dir, self.docs_dir) == (config.faq_dir, config.docs_dir)
         self.store = IndexStore(config.index_dir, self.faq_dir, self.docs_dir, self.embedder,
-                                config.training_dir if configured else None)
+                                config.training_dir if configured else None,
+                                placeholders=lambda: Placeholders.from_config(config))
         self._searcher: Searcher | None = None
         self._lock = threading.Lock()
         self.last_sources: LoadResult | None = None

@@ -20,6 +20,7 @@ import re
 import shutil
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -28,6 +29,7 @@ import numpy as np
 
 from .embedding import Embedder
 from .lexical import LexicalIndex
+from .placeholders import Placeholders
 from .sources import Item, LoadResult, SourceError, load_sources
 
 log = logging.getLogger(__name__)
@@ -116,10 +118,12 @@ class IndexStore:
     """Builds, persists and loads the index for one pair of source folders."""
 
     def __init__(self, root: Path, faq_dir: Path | None, docs_dir: Path | None, embedder: Embedder,
-                 examples_dir: Path | None = None):
+                 examples_dir: Path | None = None, placeholders: Callable[[], Placeholders] | None = None):
         self.faq_dir = faq_dir
         self.docs_dir = docs_dir
         self.examples_dir = examples_dir
+        # read again at every load, so that an edit of the local file is seen by `recharger`
+        self.placeholders = placeholders
         self.embedder = embedder
         self.root = root / index_key(faq_dir, docs_dir, examples_dir)
 
@@ -184,7 +188,8 @@ class IndexStore:
 
     # -- building -----------------------------------------------------------------------------
     def load_sources(self) -> LoadResult:
-        return load_sources(self.faq_dir, self.docs_dir, self.examples_dir)
+        return load_sources(self.faq_dir, self.docs_dir, self.examples_dir,
+                            self.placeholders() if self.placeholders else None)
 
     def is_fresh(self, manifest: dict | None, sources: LoadResult) -> bool:
         return (

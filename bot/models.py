@@ -78,9 +78,10 @@ def read_manifest(folder: Path | None) -> dict | None:
 def training_data_hash(config) -> str:
     """A hash of everything training reads (FAQ, documentation, example questions): the manifest
     records it, and ``pixbot check`` warns when the content changed since."""
+    from .placeholders import Placeholders
     from .sources import load_sources
 
-    sources = load_sources(config.faq_dir, config.docs_dir, config.training_dir)
+    sources = load_sources(config.faq_dir, config.docs_dir, config.training_dir, Placeholders.from_config(config))
     return hashlib.sha256(json.dumps(sorted(sources.files.items())).encode()).hexdigest()
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 import yaml
 
 from . import strings
+from .placeholders import PLACEHOLDER_RE, Placeholders, line_in
 from .textnorm import slugify
 
 log = logging.getLogger(__name__)
@@ -95,8 +96,8 @@ def _yaml_files(folder: Path) -> list[Path]:
 
 
 def _read_yaml_list(path: Path, rel: str, key: str, result: LoadResult, not_a_list: str):
-    """The entries of one YAML list file as (line, raw entry), recording the file's hash under
-    ``key`` and any problem in ``result``; None when the file cannot be used."""
+    """The entries of one YAML list file as (line, raw entry, node), recording the file's hash
+    under ``key`` and any problem in ``result``; None when the file cannot be used."""
     raw = path.read_bytes()
     result.files[key] = hashlib.sha256(raw).hexdigest()
     try:
@@ -120,20 +121,37 @@ def _read_yaml_list(path: Path, rel: str, key: str, result: LoadResult, not_a_li
     if not isinstance(data, list):
         result.errors.append(SourceProblem(rel, not_a_list, line=1))
         return None
-    return [(node.value[i].start_mark.line + 1, entry) for i, entry in enumerate(data)]
+    return [(node.value[i].start_mark.line + 1, entry, node.value[i]) for i, entry in enumerate(data)]
 
 
-def load_faq(faq_dir: Path, result: LoadResult, seen: dict[str, str] | None = None) -> None:
-    """Load every ``*.yaml``/``*.yml`` file below ``faq_dir`` into ``result``."""
+def load_faq(faq_dir: Path, result: LoadResult, seen: dict[str, str] | None = None,
+             placeholders: Placeholders | None = None) -> None:
+    """Load every ``*.yaml``/``*.yml`` file below ``faq_dir`` into ``result``, placeholders
+    rendered (none known without ``placeholders``: each one is then an error)."""
     seen = {} if seen is None else seen
+    placeholders = placeholders if placeholders is not None else Placeholders()
     for path in _yaml_files(faq_dir):
         rel = path.relative_to(faq_dir).as_posix()
         entries = _read_yaml_list(path, rel, f"faq:{rel}", result, strings.SRC_FAQ_NOT_LIST)
-        for index, (line, raw_entry) in enumerate(entries or []):
-            _load_faq_entry(rel, index, line, raw_entry, result, seen)
+        for index, (line, raw_entry, node) in enumerate(entries or []):
+            _load_faq_entry(rel, index, line, raw_entry, result, seen, node, placeholders)
 
 
-def _load_faq_entry(rel: str, index: int, line: int | None, raw, result: LoadResult, seen: dict[str, str]) -> None:
+def _scalar_first_line(node) -> int | None:
+    """The line where a YAML scalar's text starts (block scalars: the line after « | »)."""
+    if not isinstance(node, yaml.ScalarNode):
+        return None
+    return node.start_mark.line + 1 + (1 if node.style in ("|", ">") else 0)
+
+
+def _field_nodes(node) -> dict[str, object]:
+    if not isinstance(node, yaml.MappingNode):
+        return {}
+    return {k.value: v for k, v in node.value if isinstance(k, yaml.ScalarNode)}
+
+
+def _load_faq_entry(rel: str, index: int, line: int | None, raw, result: LoadResult, seen: dict[str, str],
+                    node=None, placeholders: Placeholders | None = None) -> None:
     label = f"#{index + 1}"
 
     def error(message: str) -> None:
@@ -173,13 +191,31 @@ def _load_faq_entry(rel: str, index: int, line: int | None, raw, result: LoadRes
         error(strings.SRC_BAD_URL.format(value=source))
     if len(result.errors) > errors_before:
         return
-    question = raw["question"].strip()
+    placeholders = placeholders if placeholders is not None else Placeholders()
+    nodes = _field_nodes(node)
+
+    def render(text: str, text_node) -> str:
+        rendered, unknown = placeholders.render(text)
+        first = _scalar_first_line(text_node)
+        for name, offset in unknown:
+            result.errors.append(SourceProblem(rel, strings.SRC_UNKNOWN_PLACEHOLDER.format(
+                name=name, known=", ".join(placeholders.known_names()) or "aucun"), entry=label,
+                line=line_in(text, offset, first) or line))
+        return rendered
+
+    variant_nodes = nodes.get("variants")
+    variant_nodes = variant_nodes.value if isinstance(variant_nodes, yaml.SequenceNode) else []
+    question = render(raw["question"], nodes.get("question")).strip()
+    variants = [render(v, variant_nodes[i] if i < len(variant_nodes) else None).strip() for i, v in enumerate(variants)]
+    answer = render(raw["answer"], nodes.get("answer")).strip()
+    if len(result.errors) > errors_before:
+        return
     result.items.append(
         Item(
             id=entry_id,
             kind="faq",
             title=question,
-            body=raw["answer"].strip(),
+            body=answer,
             phrasings=tuple(dict.fromkeys([question, *variants])),
             source=source.strip() if isinstance(source, str) else None,
             topics=tuple(t.lower() for t in topics),
@@ -218,8 +254,11 @@ def split_words(text: str, max_words: int, overlap: int) -> list[str]:
     return chunks
 
 
-def load_docs(docs_dir: Path, result: LoadResult, max_words: int = 220, overlap: int = 40) -> None:
-    """Load every Markdown page below ``docs_dir``, split into passages at headings."""
+def load_docs(docs_dir: Path, result: LoadResult, max_words: int = 220, overlap: int = 40,
+              placeholders: Placeholders | None = None) -> None:
+    """Load every Markdown page below ``docs_dir``, split into passages at headings, placeholders
+    rendered (none known without ``placeholders``: each one is then an error)."""
+    placeholders = placeholders if placeholders is not None else Placeholders()
     files = sorted(p for p in docs_dir.rglob("*.md") if p.is_file())
     for path in files:
         rel = path.relative_to(docs_dir).as_posix()
@@ -256,10 +295,11 @@ def load_docs(docs_dir: Path, result: LoadResult, max_words: int = 220, overlap:
         if source is not None and (not isinstance(source, str) or not URL_RE.match(source.strip())):
             result.errors.append(SourceProblem(rel, strings.SRC_BAD_URL.format(value=source), line=1))
             continue
-        _add_passages(rel, meta, body, body_line, topics, source, result, max_words, overlap)
+        _add_passages(rel, meta, body, body_line, topics, source, result, max_words, overlap, placeholders)
 
 
-def _add_passages(rel, meta, body, body_line, topics, source, result, max_words, overlap) -> None:
+def _add_passages(rel, meta, body, body_line, topics, source, result, max_words, overlap,
+                  placeholders: Placeholders) -> None:
     sections: list[tuple[int, str | None, int, list[str]]] = []  # (level, heading, line, lines)
     current: tuple[int, str | None, int, list[str]] = (0, None, body_line, [])
     in_code = False
@@ -279,6 +319,11 @@ def _add_passages(rel, meta, body, body_line, topics, source, result, max_words,
         h1 = next((s for s in sections if s[0] == 1 and s[1]), None)
         title = h1[1] if h1 else Path(rel).stem.replace("-", " ").capitalize()
     title = title.strip()
+    for level, heading, line, _ in sections:  # titles make ids and slugs: never rendered
+        if PLACEHOLDER_RE.search(heading or ""):
+            result.errors.append(SourceProblem(rel, strings.SRC_PLACEHOLDER_IN_TITLE, line=line))
+    if PLACEHOLDER_RE.search(title):
+        result.errors.append(SourceProblem(rel, strings.SRC_PLACEHOLDER_IN_TITLE, line=1))
 
     used: dict[str, int] = {}
     trail: dict[int, str] = {}
@@ -287,7 +332,15 @@ def _add_passages(rel, meta, body, body_line, topics, source, result, max_words,
         if heading is not None:
             trail = {lvl: h for lvl, h in trail.items() if lvl < level}
             trail[level] = heading
-        text = "\n".join(lines).strip()
+        raw_text = "\n".join(lines)
+        text, unknown = placeholders.render(raw_text)
+        for name, offset in unknown:
+            result.errors.append(SourceProblem(rel, strings.SRC_UNKNOWN_PLACEHOLDER.format(
+                name=name, known=", ".join(placeholders.known_names()) or "aucun"),
+                line=line_in(raw_text, offset, line if heading is None else line + 1)))
+        if unknown:
+            continue
+        text = text.strip()
         if not text:
             continue
         if heading is None or (level == 1 and heading == title):
@@ -336,7 +389,7 @@ def load_examples(examples_dir: Path, result: LoadResult) -> None:
     for path in _yaml_files(examples_dir):
         rel = path.relative_to(examples_dir).as_posix()
         entries = _read_yaml_list(path, rel, f"examples:{rel}", result, strings.SRC_EXAMPLES_NOT_LIST)
-        for index, (line, raw) in enumerate(entries or []):
+        for index, (line, raw, _) in enumerate(entries or []):
             label = f"#{index + 1}"
             question = raw.get("question") if isinstance(raw, dict) else None
             if not isinstance(raw, dict) or "expected" not in raw or not isinstance(question, str) \
@@ -358,13 +411,23 @@ def load_examples(examples_dir: Path, result: LoadResult) -> None:
         result.items[i] = replace(item, examples=tuple(q for q in dict.fromkeys(questions) if q not in item.phrasings))
 
 
-def load_sources(faq_dir: Path | None, docs_dir: Path | None, examples_dir: Path | None = None) -> LoadResult:
-    """Load FAQ, documentation and example questions. Missing folders count as empty."""
+def load_sources(faq_dir: Path | None, docs_dir: Path | None, examples_dir: Path | None = None,
+                 placeholders: Placeholders | None = None) -> LoadResult:
+    """Load FAQ, documentation and example questions. Missing folders count as empty.
+
+    ``placeholders`` (``Placeholders.from_config(config)``) resolves the ``{{ … }}`` of the
+    content; without it, any placeholder is an error. Its fingerprint is one of the hashes in
+    ``files``: a change of the config or of the local file makes the index stale."""
     result = LoadResult()
+    placeholders = placeholders if placeholders is not None else Placeholders()
+    for problem in placeholders.problems:
+        result.errors.append(SourceProblem(placeholders.local_file or "?", problem.message, entry=problem.key,
+                                           line=problem.line))
+    result.files["placeholders"] = placeholders.fingerprint()
     if faq_dir is not None and faq_dir.is_dir():
-        load_faq(faq_dir, result)
+        load_faq(faq_dir, result, placeholders=placeholders)
     if docs_dir is not None and docs_dir.is_dir():
-        load_docs(docs_dir, result)
+        load_docs(docs_dir, result, placeholders=placeholders)
     if examples_dir is not None and examples_dir.is_dir():
         load_examples(examples_dir, result)
     return result

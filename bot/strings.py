@@ -29,6 +29,26 @@ SRC_BAD_URL = "source « {value} » : adresse web (http/https) ou mailto attendu
 SRC_EXAMPLES_NOT_LIST = "le fichier doit contenir une liste de questions (chaque question commence par « - question: »)"
 SRC_BAD_EXAMPLE = "une question d'exemple demande « question » (un texte) et « expected » (un identifiant, ou null)"
 SRC_EXAMPLE_UNKNOWN_ID = "identifiant inconnu « {id} » : question ignorée"
+SRC_UNKNOWN_PLACEHOLDER = ("repère inconnu « {{{{ {name} }}}} » (repères connus : {known} ; "
+                           "les informations de l'établissement s'écrivent « {{{{ etablissement.<clé> }}}} »)")
+SRC_PLACEHOLDER_IN_TITLE = "repère « {{ … }} » dans un titre : les repères ne sont remplacés que dans le texte"
+# the institution's local file (sources.local_file), filled in by the Pix correspondent
+LOCAL_NOT_MAPPING = "le fichier doit être une suite de clés « clé: texte » (voir les commentaires du fichier fourni)"
+LOCAL_BAD_KEY = "clé « {key} » invalide : lettres minuscules, chiffres et « _ » seulement"
+LOCAL_NOT_TEXT = "la valeur doit être un texte (ou rester vide tant qu'elle n'est pas connue)"
+# How placeholders render (see bot/placeholders.py)
+PLACEHOLDER_UNSET = ("*information pas encore renseignée par le correspondant Pix* : "
+                     "posez-lui la question avec la commande `correspondant`")
+
+
+def placeholder_themes(names: list[str]) -> str:
+    """The news themes of the config, as a French list (``{{ themes }}``)."""
+    if not names:
+        return "aucun thème n'est configuré pour le moment"
+    quoted = [f"`{n}`" for n in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " et " + quoted[-1]
+
+
 # `pixbot check` (content hygiene, for the people who edit the FAQ and documentation)
 CHECK_EMPTY_TEXT = "texte vide"
 CHECK_NO_VARIANT = "aucune variante de la question"
@@ -37,6 +57,23 @@ CHECK_BAD_LINK = "lien mal formé « {url} »"
 CHECK_BAD_ADDRESS = "adresse mal formée « {url} »"
 CHECK_PROBLEMS = "{count} problème(s)."
 CHECK_CLEAN = "Contenu vérifié : aucun problème."
+CHECK_UNKNOWN_LABEL = ("libellé « {label} » présenté comme un élément de l'interface Pix ({trigger}) mais absent de "
+                       "la liste des libellés ({glossary}) : vérifiez le nom exact, ou ajoutez-le à la liste avec sa source")
+CHECK_STATUS_CONTRADICTION = ("« {field} » est dit {said} (« {excerpt} ») alors que le glossaire ({glossary}) "
+                              "le donne {status}")
+CHECK_UNCAVEATED = ("mentionne un point à vérifier du glossaire ({point} : « {excerpt} ») sans réserve "
+                    "(par exemple « à vérifier », « à confirmer », « en cas de doute »…)")
+CHECK_GLOSSARY_PROBLEM = "glossaire : {message}"
+GLOSSARY_NOT_MAPPING = "le fichier doit être une suite de clés"
+GLOSSARY_BAD_FIELD = "fields, entrée #{index} : « name » et « status » (obligatoire ou facultatif) attendus"
+GLOSSARY_BAD_POINT = "to_verify, entrée #{index} : « mentions » doit être une liste de listes de mots"
+GLOSSARY_NO_CAVEATS = "« caveats » (les mots qui font une réserve) manque"
+GLOSSARY_BAD_LABEL = "labels, entrée #{index} : « label » attendu"
+STATUS_WORDS = {"mandatory": "obligatoire", "optional": "facultatif"}
+CHECK_UNSET_LOCAL = ("À compléter : {file}, ligne {line} : « {key} » n'est pas renseigné ; les réponses disent que "
+                     "l'information manque et renvoient vers `correspondant`.")
+CHECK_LOCAL_MISSING = ("À compléter : le fichier local de l'établissement ({file}, clé sources.local_file) est "
+                       "introuvable ; les réponses qui citent ses informations disent qu'elles manquent.")
 CLI_NO_ADAPTER = "Aucun adaptateur entraîné dans {folder} : lancez d'abord `pixbot train`."
 CHECK_MODEL_STALE = ("Avertissement : le contenu a changé depuis l'entraînement du modèle ({folder}). "
                      "Les nouvelles entrées sont déjà cherchées, mais `make model` (pixbot train) "

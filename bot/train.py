@@ -46,6 +46,7 @@ from .evaluate import Case, matches
 from .files import replacing
 from .index import build_units
 from .lexical import LexicalIndex
+from .placeholders import Placeholders
 from .search import CALIBRATED, SearchParams
 from .sources import SourceError, load_sources
 from .textnorm import normalize_for_embedding
@@ -61,7 +62,7 @@ MAX_SEQ_LENGTH = e5.MAX_SEQ_LENGTH
 
 def training_questions(config: Config) -> list[Case]:
     """The example questions of ``sources.training_dir`` whose entry or passage exists."""
-    sources = load_sources(config.faq_dir, config.docs_dir, config.training_dir)
+    sources = load_sources(config.faq_dir, config.docs_dir, config.training_dir, Placeholders.from_config(config))
     return [Case(q, expected) for q, expected in sources.examples]
 
 
@@ -78,7 +79,7 @@ def training_pairs(config: Config, seed: int = 13, cases: list | None = None,
     question-like texts (``query``) and bodies (``passage``), as the index encodes them.
     ``exclude`` names FAQ ids, passage ids or page paths left out entirely (items, their example
     questions and cases): the unseen-content check trains without them."""
-    sources = load_sources(config.faq_dir, config.docs_dir, config.training_dir)
+    sources = load_sources(config.faq_dir, config.docs_dir, config.training_dir, Placeholders.from_config(config))
     if sources.errors:
         raise SourceError(sources.errors)
     for problem in sources.warnings:  # e.g. an example question whose entry was removed since

@@ -56,6 +56,7 @@ def bundled_engine(tmp_path_factory) -> Engine:
     config.search = shipped.search
     config.training_dir = shipped.training_dir  # the example questions are part of what ships
     config.model, config.trained_model = shipped.model, shipped.trained_model
+    config.news = shipped.news  # the news themes the content quotes ({{ themes }})
     engine = Engine(config)
     engine.load()
     return engine

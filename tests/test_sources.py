@@ -137,3 +137,22 @@ def test_example_for_a_removed_entry_is_a_warning_and_a_broken_example_an_error(
     write(tmp_path / "examples" / "bad.yaml", "- question: sans réponse attendue\n- expected: orga-invite\n")
     result = load_sources(FIXTURES / "faq", None, tmp_path / "examples")
     assert [(e.file, e.entry, e.line) for e in result.errors] == [("bad.yaml", "#1", 1), ("bad.yaml", "#2", 2)]
+
+
+def test_placeholders_render_in_every_phrasing_and_errors_point_at_their_line(tmp_path):
+    from bot.placeholders import Placeholders
+
+    write(tmp_path / "faq" / "a.yaml",
+          "- id: a\n  question: Thèmes {{ themes }} ?\n  variants:\n    - Autre question ?\n"
+          "    - Et {{ theme }} ?\n  answer: 'Accolades simples {gardées}, {{ themes }}.'\n")
+    result = load_sources(tmp_path / "faq", None, placeholders=Placeholders.build(["certif"]))
+    assert [(e.entry, e.line) for e in result.errors] == [("#1 (a)", 5)]  # the variant's own line
+    write(tmp_path / "faq" / "a.yaml",
+          "- id: a\n  question: Thèmes {{ themes }} ?\n  variants: [Autre question ?]\n"
+          "  answer: 'Accolades simples {gardées}, {{themes}}.'\n")
+    result = load_sources(tmp_path / "faq", None, placeholders=Placeholders.build(["certif"]))
+    assert result.errors == []
+    item = result.items[0]
+    assert item.title == "Thèmes `certif` ?" and item.phrasings[0] == item.title
+    assert item.body == "Accolades simples {gardées}, `certif`."
+    assert "placeholders" in result.files
