@@ -45,8 +45,10 @@ class App:
             self.scheduler.start()
 
     def stop(self) -> None:
+        """Stop the scheduled jobs and wait for a running one to finish: the storage is closed
+        next, and a job still writing to it would crash the process."""
         if self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=True)
 
 
 def default_features() -> list:

@@ -132,7 +132,8 @@ class Storage:
         callback()
 
     def close(self) -> None:
-        self.db.close()
+        with self.lock:  # not while another thread is in a transaction
+            self.db.close()
 
     # -- key/value ------------------------------------------------------------------------------
     def get(self, key: str, default: str | None = None) -> str | None:
