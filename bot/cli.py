@@ -281,7 +281,7 @@ def cmd_run(args) -> int:
 
 def cmd_news(args) -> int:
     """``pixbot news preview|send-now|sources|fetch``: works on the bot's database, running or not."""
-    from . import news
+    from .features import news
     from .app import App
     from .storage import Storage
 
@@ -325,7 +325,7 @@ def cmd_tickets(args) -> int:
     from rich.table import Table
 
     from .storage import Storage
-    from .tickets import get_ticket, list_tickets, migrate, ticket_messages
+    from .features.tickets import get_ticket, list_tickets, migrate, ticket_messages
 
     config = _config(args)
     console = Console()

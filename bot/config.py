@@ -42,7 +42,7 @@ class MatrixConfig:
 
 @dataclass
 class TicketsConfig:
-    """Escalation to the correspondents (owned by bot/tickets.py)."""
+    """Escalation to the correspondents (owned by bot/features/tickets/)."""
 
     auto_close_days: int = 7  # answered tickets silent this long close themselves
     faq_file: str = "faq/appris.yaml"  # where `faq` writes entries (default: <faq_dir>/appris.yaml)
@@ -50,7 +50,7 @@ class TicketsConfig:
 
 @dataclass
 class NewsConfig:
-    """Pix news (owned by bot/news.py)."""
+    """Pix news (owned by bot/features/news/)."""
 
     feeds: list[str] = field(default_factory=list)  # RSS/Atom URLs
     announcements_dir: str = "annonces"  # local Markdown announcements

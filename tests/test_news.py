@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import shutil
 import subprocess
 import sys
@@ -14,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot import news as news_mod
+from bot.features import news as news_mod
 from bot import strings
 from bot.render import plain
 from bot.app import App
@@ -151,7 +152,7 @@ def test_feeds_and_folder_give_items_with_topics_from_categories_and_keywords(tm
     assert report[feeds[0]] == "ok" and report[feeds[1]] == "ok"
     assert "cassee.md" in caplog.text  # a file without a title is reported, the others load
     rows = {r["title"]: r for r in app.storage.db.execute("SELECT * FROM news_items")}
-    topics = {t: news_mod.json.loads(r["topics"]) for t, r in rows.items()}
+    topics = {t: json.loads(r["topics"]) for t, r in rows.items()}
     assert topics["Ouverture des sessions de juin"] == ["certif"]  # category "Certification" -> certif
     assert topics["Préparer les campagnes de rentrée"] == ["orga"]  # keyword in the summary
     assert topics["Webinaire de présentation"] == []

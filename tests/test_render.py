@@ -14,7 +14,7 @@ from bot.app import App
 from bot.brain import Incoming
 from bot.adapters.matrix import HTML_TAGS, URL_SCHEMES, render_html, reply_content
 from bot.render import literal, plain
-from bot import tickets as tickets_mod
+from bot.features import tickets as tickets_mod
 
 ADMIN = "@corr:univ.fr"
 STAFF = "@prof:univ.fr"

@@ -21,7 +21,7 @@ from bot.app import App
 from bot.brain import Incoming, Reply
 from bot.sources import LoadResult, load_faq
 from bot.storage import Storage
-from bot import tickets as tickets_mod
+from bot.features import tickets as tickets_mod
 
 ADMIN = "@corr:univ.fr"
 ADMIN2 = "@corr2:univ.fr"
@@ -418,7 +418,7 @@ def test_forget_me_after_confirmation(chat, storage):
 def test_forgetting_a_person_leaves_no_trace_in_any_table_or_file(app, storage, sample_sources):
     """#14 item 8: tickets, their messages, feedback, conversations, the outbox (payloads quote
     the question), news subscriptions, and the learned FAQ entry that copied the question."""
-    from bot import news as news_mod
+    from bot.features import news as news_mod
 
     faq, _ = sample_sources
     app.config.news.topics = {"certif": ["certification"]}

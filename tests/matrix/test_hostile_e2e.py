@@ -11,7 +11,8 @@ from html.parser import HTMLParser
 import pytest
 from nio import RoomMessageNotice
 
-from bot import news, tickets
+from bot.features import news
+from bot.features import tickets
 from bot.messages import MAX_REPLY_BYTES
 from bot.adapters.matrix import HTML_TAGS, URL_SCHEMES
 from synapse_server import relation

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from nio import RedactionEvent, RoomMessageNotice
 
-from bot import news
+from bot.features import news
 from bot.app import App
 from news_server import FeedServer
 

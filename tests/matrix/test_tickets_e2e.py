@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from nio import RoomMessageNotice
 
-from bot import tickets
+from bot.features import tickets
 from synapse_server import relation
 
 pytestmark = pytest.mark.matrix

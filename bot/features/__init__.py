@@ -1,0 +1,1 @@
+"""Feature modules: each package exposes ``install(app)`` (see bot/app.py)."""
