@@ -20,11 +20,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot import models  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.embedding import Embedder  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.evaluate import evaluate, load_cases  # noqa: E402
+from bot.answers import models  # noqa: E402
+from bot.core.config import load_config  # noqa: E402
+from bot.answers.embedding import Embedder  # noqa: E402
+from bot.answers.engine import Engine  # noqa: E402
+from bot.answers.evaluate import evaluate, load_cases  # noqa: E402
 
 
 def main() -> None:

@@ -41,13 +41,13 @@ os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
 from nio import AsyncClient, AsyncClientConfig, InviteMemberEvent, LoginResponse, RoomMessageText  # noqa: E402
 from synapse_server import PASSWORD, Peer, Synapse, stop_syncing  # noqa: E402
 
-from bot import models  # noqa: E402
-from bot.brain import Brain  # noqa: E402
-from bot.config import load_config  # noqa: E402
-from bot.embedding import Embedder  # noqa: E402
-from bot.engine import Engine  # noqa: E402
+from bot.answers import models  # noqa: E402
+from bot.core.brain import Brain  # noqa: E402
+from bot.core.config import load_config  # noqa: E402
+from bot.answers.embedding import Embedder  # noqa: E402
+from bot.answers.engine import Engine  # noqa: E402
 from bot.adapters.matrix import MatrixBot  # noqa: E402
-from bot.storage import Storage  # noqa: E402
+from bot.core.storage import Storage  # noqa: E402
 
 
 def percentile(values: list[float], q: float) -> float:

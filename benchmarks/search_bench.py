@@ -59,8 +59,8 @@ def percentile(values, q) -> float:
 
 
 def bench_size(size: int, queries: int, work: Path) -> dict:
-    from bot.config import load_config
-    from bot.engine import Engine
+    from bot.core.config import load_config
+    from bot.answers.engine import Engine
 
     faq = work / f"faq-{size}"
     entries = make_faq(faq, size)

@@ -33,13 +33,13 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bot.config import load_config  # noqa: E402
-from bot.engine import Engine  # noqa: E402
-from bot.evaluate import Case, evaluate, load_cases  # noqa: E402
-from bot.search import SearchParams  # noqa: E402
-from bot.placeholders import Placeholders  # noqa: E402
-from bot.sources import load_sources  # noqa: E402
-from bot.train import train  # noqa: E402
+from bot.core.config import load_config  # noqa: E402
+from bot.answers.engine import Engine  # noqa: E402
+from bot.answers.evaluate import Case, evaluate, load_cases  # noqa: E402
+from bot.answers.search import SearchParams  # noqa: E402
+from bot.answers.placeholders import Placeholders  # noqa: E402
+from bot.answers.sources import load_sources  # noqa: E402
+from bot.answers.train import train  # noqa: E402
 
 
 def held_out(cases, share: int) -> set[str]:

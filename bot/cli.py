@@ -9,10 +9,10 @@ import os
 import sys
 from pathlib import Path
 
-from . import strings
-from .config import Config, ConfigError, load_config
-from .render import plain
-from .storage import SchemaTooNewError
+from .core import strings
+from .core.config import Config, ConfigError, load_config
+from .core.render import plain
+from .core.storage import SchemaTooNewError
 
 EXIT_SOURCE_ERROR = 2
 log = logging.getLogger("pixbot")
@@ -31,7 +31,7 @@ def _config(args) -> Config:
 
 
 def _engine(args, config: Config):
-    from .engine import Engine
+    from .answers.engine import Engine
 
     faq = Path(args.faq) if getattr(args, "faq", None) else None
     docs = Path(args.docs) if getattr(args, "docs", None) else None
@@ -45,7 +45,7 @@ def _print_problems(problems) -> None:
 
 def _load_engine(args, config: Config, progress: bool = False):
     """Engine with an up-to-date index; exits 2 on source errors (the last good index stays)."""
-    from .sources import SourceError
+    from .answers.sources import SourceError
 
     engine = _engine(args, config)
     try:
@@ -84,7 +84,7 @@ def _progress_factory():
 # --- commands ------------------------------------------------------------------------------------
 
 def cmd_ask(args) -> int:
-    from .brain import outcome_text
+    from .core.brain import outcome_text
 
     config = _config(args)
     engine = _load_engine(args, config)
@@ -120,8 +120,8 @@ def cmd_ask(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from .evaluate import CasesError, calibrate, evaluate, format_report, load_cases
-    from .search import CALIBRATED
+    from .answers.evaluate import CasesError, calibrate, evaluate, format_report, load_cases
+    from .answers.search import CALIBRATED
 
     config = _config(args)
     engine = _load_engine(args, config)
@@ -160,7 +160,7 @@ def cmd_eval(args) -> int:
 def cmd_index(args) -> int:
     config = _config(args)
     engine = _engine(args, config)
-    from .sources import SourceError
+    from .answers.sources import SourceError
 
     try:
         changes = engine.load(force=args.force, progress_factory=_progress_factory())
@@ -187,9 +187,9 @@ def cmd_index(args) -> int:
 
 
 def cmd_train(args) -> int:
-    from .evaluate import CasesError, load_cases
-    from .models import is_adapter
-    from .train import LEARNING_RATE, LORA_RANK, recalibrate, train
+    from .answers.evaluate import CasesError, load_cases
+    from .answers.models import is_adapter
+    from .answers.train import LEARNING_RATE, LORA_RANK, recalibrate, train
 
     config = _config(args)
     output = Path(args.output) if args.output else config.trained_model
@@ -218,8 +218,8 @@ def cmd_train(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from .hygiene import check_content, local_notices
-    from .placeholders import Placeholders
+    from .answers.hygiene import check_content, local_notices
+    from .answers.placeholders import Placeholders
 
     config = _config(args)
     placeholders = Placeholders.from_config(config)
@@ -233,7 +233,7 @@ def cmd_check(args) -> int:
     for notice in local_notices(placeholders):  # to fill in: not a problem, the answers say it is missing
         print(notice)
     if not (args.faq or args.docs):
-        from .models import trained_on_other_content
+        from .answers.models import trained_on_other_content
 
         if trained_on_other_content(config):
             print(strings.CHECK_MODEL_STALE.format(folder=config.trained_model))
@@ -255,9 +255,9 @@ def cmd_run(args) -> int:
     import asyncio
     import signal
 
-    from .app import App
+    from .core.app import App
     from .adapters.matrix import run_matrix
-    from .storage import Storage
+    from .core.storage import Storage
 
     engine = _load_engine(args, config)
     storage = Storage(config.database)
@@ -282,8 +282,8 @@ def cmd_run(args) -> int:
 def cmd_news(args) -> int:
     """``pixbot news preview|send-now|sources|fetch``: works on the bot's database, running or not."""
     from .features import news
-    from .app import App
-    from .storage import Storage
+    from .core.app import App
+    from .core.storage import Storage
 
     config = _config(args)
     storage = Storage(config.database)
@@ -324,7 +324,7 @@ def cmd_tickets(args) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    from .storage import Storage
+    from .core.storage import Storage
     from .features.tickets import get_ticket, list_tickets, migrate, ticket_messages
 
     config = _config(args)

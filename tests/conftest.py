@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.embedding import Embedder
-from bot.engine import Engine
-from bot.storage import Storage
+from bot.core.config import load_config
+from bot.answers.embedding import Embedder
+from bot.answers.engine import Engine
+from bot.core.storage import Storage
 from pixbot_testing import make_config
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot.config import load_config
-from bot.search import SearchParams
+from bot.core.config import load_config
+from bot.answers.search import SearchParams
 
 
 def make_config(data_dir: Path, faq_dir: Path, docs_dir: Path | None):

@@ -2,10 +2,10 @@ import json
 
 import pytest
 
-from bot import strings
-from bot.brain import Brain, Incoming
-from bot.messages import MAX_QUESTION_CHARS, MAX_REPLY_BYTES
-from bot.lexical import MAX_CORRECTIONS, LexicalIndex
+from bot.core import strings
+from bot.core.brain import Brain, Incoming
+from bot.core.messages import MAX_QUESTION_CHARS, MAX_REPLY_BYTES
+from bot.answers.lexical import MAX_CORRECTIONS, LexicalIndex
 
 ADMIN = "@corr:univ.fr"
 STAFF = "@prof:univ.fr"
@@ -189,7 +189,7 @@ def test_reload_refusal_keeps_index_and_reports_the_file(brain, sample_sources):
 def test_retention_deletes_old_feedback_and_state(brain, storage):
     import time
 
-    from bot.app import App
+    from bot.core.app import App
     from pixbot_testing import make_config
 
     [reply] = say(brain, "Comment inviter un collègue dans Pix Orga ?", event_id="$old")

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from bot import strings
-from bot.brain import Brain, Incoming
-from bot.commands import DIRECT, MODERATORS, ROOM, ArgumentError
+from bot.core import strings
+from bot.core.brain import Brain, Incoming
+from bot.core.commands import DIRECT, MODERATORS, ROOM, ArgumentError
 
 ADMIN = "@corr:univ.fr"
 STAFF = "@prof:univ.fr"

@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from bot.config import ConfigError, load_config
+from bot.core.config import ConfigError, load_config
 
 
 @pytest.mark.parametrize("text, key", [

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import yaml
 
-from bot import strings
-from bot.config import load_config
-from bot.hygiene import (check_content, content_rule_problems, field_status_claims, load_glossary, local_notices,
+from bot.core import strings
+from bot.core.config import load_config
+from bot.answers.hygiene import (check_content, content_rule_problems, field_status_claims, load_glossary, local_notices,
                          ui_labels, uncaveated_points)
-from bot.placeholders import Placeholders
-from bot.sources import Item, load_sources
+from bot.answers.placeholders import Placeholders
+from bot.answers.sources import Item, load_sources
 
 ROOT = Path(__file__).resolve().parent.parent
 GLOSSARY = ROOT / "glossary"

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 from sentence_transformers import SentenceTransformer
 
-from bot import e5, models
+from bot.answers import e5, models
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -107,7 +107,7 @@ def test_pruning_keeps_latin_pieces_only():
 
 
 def test_prompts_are_declared_and_used_by_the_embedder(rebuilt):
-    from bot.embedding import Embedder
+    from bot.answers.embedding import Embedder
 
     embedder = Embedder(str(rebuilt), backend="torch")
     assert embedder.prompts["query"] == "query: " and embedder.prompts["passage"] == "passage: "

@@ -14,10 +14,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.brain import Brain, Incoming
-from bot.messages import MAX_REPLY_BYTES
+from bot.core.brain import Brain, Incoming
+from bot.core.messages import MAX_REPLY_BYTES
 from bot.adapters.matrix import HTML_ATTRIBUTES, HTML_TAGS, URL_SCHEMES, render_html, reply_content
-from bot.render import literal
+from bot.core.render import literal
 
 ADMIN = "@corr:univ.fr"
 STAFF = "@prof:univ.fr"

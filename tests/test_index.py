@@ -1,7 +1,7 @@
 import pytest
 
-from bot.engine import Engine
-from bot.sources import SourceError
+from bot.answers.engine import Engine
+from bot.answers.sources import SourceError
 
 from pixbot_testing import make_config
 
@@ -68,7 +68,7 @@ def test_each_pair_of_folders_keeps_its_own_index(tmp_path, sample_sources, embe
 
 
 def test_embedding_cache_is_keyed_by_model_and_text(embedder, tmp_path):
-    from bot.embedding import Embedder
+    from bot.answers.embedding import Embedder
 
     vectors, fresh = embedder.encode(["une phrase de test pour le cache"])
     again, fresh_again = embedder.encode(["une phrase de test pour le cache"])

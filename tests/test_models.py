@@ -12,12 +12,12 @@ import numpy as np
 import pytest
 from safetensors.numpy import load_file
 
-from bot import models
-from bot.config import load_config
-from bot.embedding import Embedder
-from bot.evaluate import Case
-from bot.search import SearchParams
-from bot.train import train
+from bot.answers import models
+from bot.core.config import load_config
+from bot.answers.embedding import Embedder
+from bot.answers.evaluate import Case
+from bot.answers.search import SearchParams
+from bot.answers.train import train
 from pixbot_testing import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -87,7 +87,7 @@ def test_an_adapter_for_another_base_is_not_merged(trained, tmp_path, caplog):
     config = make_config(tmp_path / "data", FIXTURES / "faq", FIXTURES / "docs")
     config.trained_model = adapter
     config.model = str(Path(models.base_path("minilm", tmp_path)).resolve())  # same weights, other name
-    with caplog.at_level(logging.WARNING, logger="bot.models"):
+    with caplog.at_level(logging.WARNING, logger="bot.answers.models"):
         assert models.prepare(config) == config.model
     assert "no adapter for the base model" in caplog.text
 

@@ -16,13 +16,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.features import news as news_mod
-from bot import strings
-from bot.render import plain
-from bot.app import App
-from bot.brain import Incoming
-from bot.config import load_config
+from bot.core import strings
+from bot.core.render import plain
+from bot.core.app import App
+from bot.core.brain import Incoming
+from bot.core.config import load_config
 from bot.adapters.matrix import render_html
-from bot.storage import Storage
+from bot.core.storage import Storage
 from news_server import NEWS_FIXTURES, FeedServer, oversized_feed
 
 PARIS = ZoneInfo("Europe/Paris")

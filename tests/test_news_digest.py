@@ -6,9 +6,9 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from bot import strings
+from bot.core import strings
 from bot.features.news.digest import render_digest, render_latest, select_pending
-from bot.render import plain
+from bot.core.render import plain
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = dt.datetime(2025, 6, 2, 8, 30, tzinfo=PARIS).timestamp()

@@ -7,9 +7,9 @@ import logging
 import numpy as np
 import pytest
 
-from bot import onnx_runtime
-from bot.config import ConfigError, load_config
-from bot.embedding import Embedder
+from bot.answers import onnx_runtime
+from bot.core.config import ConfigError, load_config
+from bot.answers.embedding import Embedder
 
 TEXTS = [
     "Comment récupérer les résultats d'une campagne Pix Orga ?",
@@ -49,7 +49,7 @@ def test_refused_export_falls_back_to_pytorch(tmp_path, monkeypatch, caplog):
 
     monkeypatch.setattr(onnx_runtime, "export", refuse)
     fallback = Embedder("minilm", runtime_dir=tmp_path / "onnx")
-    with caplog.at_level(logging.WARNING, logger="bot.embedding"):
+    with caplog.at_level(logging.WARNING, logger="bot.answers.embedding"):
         vector = fallback.encode_query("inscrire des candidats")
     assert fallback.backend == "torch" and vector.shape == (1, 384)
     assert "ONNX runtime not used" in caplog.text and "differ" in caplog.text

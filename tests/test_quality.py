@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.brain import outcome_text
-from bot.evaluate import evaluate, load_cases
-from bot.models import read_manifest
+from bot.core.brain import outcome_text
+from bot.answers.evaluate import evaluate, load_cases
+from bot.answers.models import read_manifest
 
 ROOT = Path(__file__).resolve().parent.parent
 EVAL = Path(__file__).parent / "eval"

@@ -9,11 +9,11 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot import strings
-from bot.app import App
-from bot.brain import Incoming
+from bot.core import strings
+from bot.core.app import App
+from bot.core.brain import Incoming
 from bot.adapters.matrix import HTML_TAGS, URL_SCHEMES, render_html, reply_content
-from bot.render import literal, plain
+from bot.core.render import literal, plain
 from bot.features import tickets as tickets_mod
 
 ADMIN = "@corr:univ.fr"

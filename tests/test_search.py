@@ -2,9 +2,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.config import load_config
-from bot.search import Result, Searcher, SearchParams
-from bot.sources import Item
+from bot.core.config import load_config
+from bot.answers.search import Result, Searcher, SearchParams
+from bot.answers.sources import Item
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -78,7 +78,7 @@ def test_confident_answer_and_no_answer(sample_engine):
 
 
 def test_calibration_only_keeps_thresholds_that_meet_the_precision_target(sample_engine):
-    from bot.evaluate import MIN_ANSWERED_PRECISION, MIN_NULL_NOT_ANSWERED, Case, calibrate, evaluate
+    from bot.answers.evaluate import MIN_ANSWERED_PRECISION, MIN_NULL_NOT_ANSWERED, Case, calibrate, evaluate
 
     cases = [Case("inviter un collègue sur pix orga", "orga-invite"),
              Case("code de la campagne introuvable", "campaign-code"),
@@ -101,7 +101,7 @@ def test_calibration_only_keeps_thresholds_that_meet_the_precision_target(sample
 
 
 def test_typo_correction_is_bounded_per_query(sample_engine, monkeypatch):
-    from bot.lexical import MAX_CORRECTIONS, LexicalIndex
+    from bot.answers.lexical import MAX_CORRECTIONS, LexicalIndex
 
     lexical = sample_engine.index.lexical
     corrected = []

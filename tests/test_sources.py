@@ -2,7 +2,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.sources import load_sources, split_words
+from bot.answers.sources import load_sources, split_words
 
 FIXTURES = Path(__file__).parent / "fixtures"
 
@@ -140,7 +140,7 @@ def test_example_for_a_removed_entry_is_a_warning_and_a_broken_example_an_error(
 
 
 def test_placeholders_render_in_every_phrasing_and_errors_point_at_their_line(tmp_path):
-    from bot.placeholders import Placeholders
+    from bot.answers.placeholders import Placeholders
 
     write(tmp_path / "faq" / "a.yaml",
           "- id: a\n  question: Thèmes {{ themes }} ?\n  variants:\n    - Autre question ?\n"

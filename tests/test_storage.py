@@ -2,7 +2,7 @@ import sqlite3
 
 import pytest
 
-from bot.storage import MIGRATIONS, SchemaTooNewError, Storage
+from bot.core.storage import MIGRATIONS, SchemaTooNewError, Storage
 
 
 def test_migrations_are_versioned_and_idempotent(tmp_path):

@@ -1,4 +1,4 @@
-from bot import textnorm
+from bot.answers import textnorm
 
 
 def test_accents_case_and_plurals_meet_on_one_token():

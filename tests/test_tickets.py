@@ -16,11 +16,11 @@ import uuid
 import pytest
 import yaml
 
-from bot import strings
-from bot.app import App
-from bot.brain import Incoming, Reply
-from bot.sources import LoadResult, load_faq
-from bot.storage import Storage
+from bot.core import strings
+from bot.core.app import App
+from bot.core.brain import Incoming, Reply
+from bot.answers.sources import LoadResult, load_faq
+from bot.core.storage import Storage
 from bot.features import tickets as tickets_mod
 
 ADMIN = "@corr:univ.fr"

@@ -8,11 +8,11 @@ from pathlib import Path
 import yaml
 from rapidfuzz import fuzz, process
 
-from bot.config import load_config
-from bot.evaluate import Case
-from bot.hygiene import check_content
-from bot.textnorm import fold_accents
-from bot.train import training_pairs, training_questions
+from bot.core.config import load_config
+from bot.answers.evaluate import Case
+from bot.answers.hygiene import check_content
+from bot.answers.textnorm import fold_accents
+from bot.answers.train import training_pairs, training_questions
 from pixbot_testing import make_config
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import getpass
 import sys
 
-from .. import strings
-from ..app import App
-from ..brain import Incoming
-from ..config import Config
-from ..render import plain
-from ..storage import Storage
+from ..core import strings
+from ..core.app import App
+from ..core.brain import Incoming
+from ..core.config import Config
+from ..core.render import plain
+from ..core.storage import Storage
 
 QUIT_WORDS = {"quitter", "quit", "exit", "sortir", "bye", "au revoir"}
 

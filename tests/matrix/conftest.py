@@ -13,10 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.brain import Brain
-from bot.config import load_config
+from bot.core.brain import Brain
+from bot.core.config import load_config
 from bot.adapters.matrix import MatrixBot
-from bot.storage import Storage
+from bot.core.storage import Storage
 from synapse_server import PASSWORD, Peer, Synapse
 
 USERS = ("pixbot", "staff", "colleague", "stranger")
@@ -73,7 +73,7 @@ class BotHarness:
         if self.features is None:
             self.brain = Brain(self.engine, self.storage, correspondents=self.correspondents)
         else:
-            from bot.app import App
+            from bot.core.app import App
 
             config = self.config()
             config.correspondents = list(self.correspondents)

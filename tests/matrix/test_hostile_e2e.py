@@ -13,7 +13,7 @@ from nio import RoomMessageNotice
 
 from bot.features import news
 from bot.features import tickets
-from bot.messages import MAX_REPLY_BYTES
+from bot.core.messages import MAX_REPLY_BYTES
 from bot.adapters.matrix import HTML_TAGS, URL_SCHEMES
 from synapse_server import relation
 
@@ -143,7 +143,7 @@ async def test_the_news_subscription_of_a_room_the_bot_was_removed_from_is_prune
     config.correspondents = [staff.user_id]
     config.news.feeds = []
     config.news.topics = {"orga": ["pix orga"]}
-    from bot.app import App
+    from bot.core.app import App
 
     app = App(config, harness.engine, harness.storage, features=[news.install])
     harness.brain = app.brain

@@ -8,11 +8,11 @@ import shutil
 import pytest
 from nio import ReactionEvent, RoomMemberEvent, RoomMessageNotice, RoomSendError, RoomSendResponse
 
-from bot import strings
+from bot.core import strings
 from bot.adapters.matrix import MatrixBot, render_html, reply_content
 from bot.adapters.matrix.events import find_mention, invite_allowed, strip_reply_fallback
 from bot.adapters.matrix.session import Session
-from bot.brain import Reply
+from bot.core.brain import Reply
 from synapse_server import relation
 
 pytestmark = pytest.mark.matrix

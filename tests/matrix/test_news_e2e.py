@@ -9,7 +9,7 @@ import pytest
 from nio import RedactionEvent, RoomMessageNotice
 
 from bot.features import news
-from bot.app import App
+from bot.core.app import App
 from news_server import FeedServer
 
 pytestmark = pytest.mark.matrix

@@ -40,10 +40,10 @@ from nio import (
     SyncResponse,
 )
 
-from ... import strings
-from ...brain import Brain, Incoming, Reply
-from ...config import Config, ConfigError
-from ...storage import Storage
+from ...core import strings
+from ...core.brain import Brain, Incoming, Reply
+from ...core.config import Config, ConfigError
+from ...core.storage import Storage
 from .events import invite_allowed, thread_root, to_incoming
 from .formatting import reply_content
 from .sender import Sender, short

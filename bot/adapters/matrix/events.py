@@ -7,7 +7,7 @@ import re
 
 from nio import MatrixRoom, ReactionEvent, RoomMessageText, UnknownEvent
 
-from ...brain import Incoming
+from ...core.brain import Incoming
 
 def server_of(user_id: str) -> str:
     return user_id.split(":", 1)[1] if ":" in user_id else ""

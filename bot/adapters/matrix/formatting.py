@@ -7,8 +7,8 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from ... import render
-from ...messages import MAX_REPLY_BYTES, Reply, clip_text, wire_size
+from ...core import render
+from ...core.messages import MAX_REPLY_BYTES, Reply, clip_text, wire_size
 
 # what the Matrix spec allows in formatted_body (client-server API, "m.room.message msgtypes");
 # img is left out: the bot never shows pictures in text, and one would be a tracking pixel

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
 from nio import ErrorResponse, LocalProtocolError, RoomSendResponse
 
-from ...brain import Reply
+from ...core.brain import Reply
 from .formatting import reply_content, without_thread
 
 if TYPE_CHECKING:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from aiohttp import ClientError
 from nio import LoginResponse, LogoutResponse, WhoamiResponse
 
-from ...config import ConfigError
+from ...core.config import ConfigError
 from .sender import short
 
 if TYPE_CHECKING:

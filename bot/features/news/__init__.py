@@ -29,8 +29,8 @@ from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
 
-from ... import strings
-from ...brain import Forgetter, Reply
+from ...core import strings
+from ...core.brain import Forgetter, Reply
 from . import commands
 from .announcements import DRAFT_TTL, URGENT_DRAFT_TTL, Announcements
 from .fetch import FOLDER_PREFIX, USER_AGENT, FetchError, Fetcher, NewsItem, fetch_url, load_announcements, parse_feed

@@ -7,8 +7,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
-from ... import strings
-from ...brain import Brain, Incoming, Reply
+from ...core import strings
+from ...core.brain import Brain, Incoming, Reply
 from .store import NewsStore
 from .text import fold, md_text
 

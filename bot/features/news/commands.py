@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from ... import strings
-from ...brain import Incoming, Reply
+from ...core import strings
+from ...core.brain import Incoming, Reply
 from .digest import render_latest
 from .topics import parse_topic_args
 

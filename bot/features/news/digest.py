@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
-from ... import strings
+from ...core import strings
 from .text import fold, md_text, one_line, safe_link
 
 

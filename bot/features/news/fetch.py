@@ -27,8 +27,8 @@ from zoneinfo import ZoneInfo
 import feedparser
 import yaml
 
-from ... import strings
-from ...sources import split_front_matter
+from ...core import strings
+from ...answers.sources import split_front_matter
 from .store import NewsStore
 from .text import one_line
 from .topics import item_topics

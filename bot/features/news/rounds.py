@@ -18,8 +18,8 @@ from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
 
-from ... import strings
-from ...brain import Brain, Reply
+from ...core import strings
+from ...core.brain import Brain, Reply
 from .digest import render_digest, select_pending
 from .store import NewsStore
 

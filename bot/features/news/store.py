@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING
 
-from ...storage import Storage
+from ...core.storage import Storage
 from .text import fold
 
 if TYPE_CHECKING:

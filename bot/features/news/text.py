@@ -6,7 +6,7 @@ import html
 import re
 import urllib.parse
 
-from ...textnorm import fold_accents
+from ...answers.textnorm import fold_accents
 
 _TAG = re.compile(r"<[^>]+>")
 

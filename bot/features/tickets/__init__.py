@@ -24,7 +24,7 @@ announcement of tickets created while no adapter was connected.
 
 from __future__ import annotations
 
-from ...brain import Forgetter
+from ...core.brain import Forgetter
 from .commands import THREAD_COMMANDS, parse_faq_args
 from .dialogue import wants_human
 from .feature import Tickets

@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import re
 
-from ... import strings
-from ...brain import Incoming, Reply
-from ...render import literal
-from ...sources import SourceError
-from ...textnorm import fold_accents
+from ...core import strings
+from ...core.brain import Incoming, Reply
+from ...core.render import literal
+from ...answers.sources import SourceError
+from ...answers.textnorm import fold_accents
 from . import states
 from .context import Context
 from .learned import LearnedFaq, LearnError

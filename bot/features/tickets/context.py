@@ -4,7 +4,7 @@ thread, to the correspondents' thread)."""
 
 from __future__ import annotations
 
-from ...brain import Incoming, Reply
+from ...core.brain import Incoming, Reply
 from .store import Ticket, TicketStore
 
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import logging
 import re
 
-from ... import strings
-from ...brain import NO, Incoming, Reply
-from ...textnorm import fold_accents
+from ...core import strings
+from ...core.brain import NO, Incoming, Reply
+from ...answers.textnorm import fold_accents
 from . import states
 from .context import Context
 from .store import PENDING, REFUSED, Ticket

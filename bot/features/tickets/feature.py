@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import logging
 
-from ... import strings
-from ...brain import Incoming, Reply
+from ...core import strings
+from ...core.brain import Incoming, Reply
 from . import states
 from .commands import Commands
 from .context import Context

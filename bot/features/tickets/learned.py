@@ -15,10 +15,10 @@ from pathlib import Path
 
 import yaml
 
-from ... import strings
-from ...brain import Reply
-from ...sources import LoadResult, SourceError, load_faq
-from ...textnorm import slugify
+from ...core import strings
+from ...core.brain import Reply
+from ...answers.sources import LoadResult, SourceError, load_faq
+from ...answers.textnorm import slugify
 from .context import Context
 from .store import Ticket
 

@@ -9,8 +9,8 @@ while the ticket is not closed the bot stays quiet there: it does not talk over 
 
 from __future__ import annotations
 
-from ... import strings
-from ...brain import Incoming, Reply
+from ...core import strings
+from ...core.brain import Incoming, Reply
 from . import states
 from .commands import THREAD_COMMANDS, is_thread_command
 from .context import Context

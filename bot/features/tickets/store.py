@@ -14,8 +14,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
-from ...brain import Incoming
-from ...storage import Storage
+from ...core.brain import Incoming
+from ...core.storage import Storage
 from . import states
 
 MIGRATIONS: list[str] = [

@@ -16,14 +16,14 @@ from typing import Callable
 
 from . import strings
 from .commands import CORRESPONDENTS, DIRECT, EVERYONE, ROOM, ArgumentError, Command, Registry
-from .engine import Engine
+from ..answers.engine import Engine
 from .privacy import Forgetter, Privacy  # noqa: F401  (features register Forgetters)
 from .messages import MAX_QUESTION_CHARS, NO, NONE_OF_THEM, NUMBER_REACTIONS, THUMBS, YES, Incoming, Reply, clip_text
 from .render import literal
-from .search import SearchOutcome
-from .sources import SourceError
+from ..answers.search import SearchOutcome
+from ..answers.sources import SourceError
 from .storage import Storage
-from .textnorm import fold_accents
+from ..answers.textnorm import fold_accents
 
 log = logging.getLogger(__name__)
 

@@ -53,8 +53,8 @@ class App:
 
 def default_features() -> list:
     """The feature modules every front end gets."""
-    from .features import news
-    from .features import tickets
+    from ..features import news
+    from ..features import tickets
 
     return [news.install,
             tickets.install]

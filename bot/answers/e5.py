@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .files import replacing
+from ..core.files import replacing
 
 log = logging.getLogger(__name__)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Callable
 
 from . import strings
 from .messages import NO, YES, Incoming, Reply
-from .textnorm import fold_accents
+from ..answers.textnorm import fold_accents
 
 if TYPE_CHECKING:
     from .brain import Brain

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import yaml
 
-from .models import artifact_manifest
-from .search import CALIBRATED, SearchParams
+from ..answers.models import artifact_manifest
+from ..answers.search import CALIBRATED, SearchParams
 
 DEFAULT_ARTIFACT = "models/pixbot-e5"  # the fine-tuned adapter shipped in the repository
 

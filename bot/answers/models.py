@@ -24,7 +24,7 @@ from pathlib import Path
 
 from . import e5
 from .embedding import model_fingerprint, resolve_model_path
-from .files import replacing
+from ..core.files import replacing
 
 log = logging.getLogger(__name__)
 

@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from . import e5, models
-from .config import Config
+from ..core.config import Config
 from .embedding import read_prompts
 from .evaluate import Case, matches
-from .files import replacing
+from ..core.files import replacing
 from .index import build_units
 from .lexical import LexicalIndex
 from .placeholders import Placeholders

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from . import strings
+from ..core import strings
 from .placeholders import PLACEHOLDER_RE, Placeholders, line_in
 from .textnorm import slugify
 

@@ -7,7 +7,7 @@ import threading
 from pathlib import Path
 
 from . import models
-from .config import Config
+from ..core.config import Config
 from .embedding import Embedder
 from .index import IndexChanges, IndexStore, SearchIndex
 from .placeholders import Placeholders

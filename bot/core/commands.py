@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from . import strings
-from .textnorm import fold_accents
+from ..answers.textnorm import fold_accents
 
 EVERYONE, CORRESPONDENTS, MODERATORS = "everyone", "correspondents", "moderators"
 DIRECT, ROOM = "direct", "room"

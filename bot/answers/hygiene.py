@@ -36,7 +36,7 @@ from pathlib import Path
 
 import yaml
 
-from . import strings
+from ..core import strings
 from .placeholders import LOCAL_PREFIX, Placeholders
 from .sources import URL_RE, Item, SourceProblem, load_sources
 

@@ -26,7 +26,7 @@ from pathlib import Path
 
 import yaml
 
-from . import strings
+from ..core import strings
 
 PLACEHOLDER_RE = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.S)
 LOCAL_PREFIX = "etablissement."
