@@ -131,6 +131,14 @@ class Brain:
                                        [(d["room"], d["error"] or "") for d in latest])
             return [self.reply(msg, text)]
 
+    def deliver(self, replies: list[Reply]) -> None:
+        """Hand replies the brain sends on its own to the adapter's ``outlet``. Only inside a
+        storage transaction: the adapter records them with it and sends them once it commits,
+        so nothing leaves for a change that rolls back."""
+        if not self.storage.in_transaction():
+            raise RuntimeError("brain.deliver is only called inside a storage transaction")
+        self.outlet(replies)
+
     def is_correspondent(self, user: str) -> bool:
         return user in self.correspondents
 
@@ -209,7 +217,7 @@ class Brain:
         with self.storage.transaction():
             if record is not None:
                 record()
-            self.outlet(replies)
+            self.deliver(replies)
         return True
 
     # -- internals ------------------------------------------------------------------------------

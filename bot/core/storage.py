@@ -63,23 +63,61 @@ class SchemaTooNewError(Exception):
 
 
 class Storage:
+    """The bot's database. The storage model, enforced here rather than by convention:
+
+    - one connection per thread (the event loop, the brain's thread, the scheduler's): a
+      thread's reads see only what other threads committed, never their half-done
+      transactions;
+    - one writer at a time: every write and every transaction holds ``lock`` (re-entrant), so
+      threads never fight over SQLite's write lock;
+    - ``transaction()`` is atomic; one opened inside another is a savepoint;
+    - what must reach the outside world only if a transaction commits (a reply handed to the
+      sender) is registered with ``after_commit``; ``in_transaction()`` lets a caller insist on
+      being inside one (the brain's outlet does).
+    """
+
     def __init__(self, path: Path | str):
         self.path = Path(path)
-        if str(path) != ":memory:":
+        self._memory = str(path) == ":memory:"  # one in-memory database: one shared connection
+        if not self._memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-        self.db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self.db.row_factory = sqlite3.Row
+        self._local = threading.local()
+        self._connections: list[sqlite3.Connection] = []
+        self._connections_lock = threading.Lock()
+        first = self._connect()
         try:  # before anything (even the journal mode) is written to a newer database
-            self._refuse_newer(self.db.execute("PRAGMA user_version").fetchone()[0], len(MIGRATIONS))
+            self._refuse_newer(first.execute("PRAGMA user_version").fetchone()[0], len(MIGRATIONS))
         except SchemaTooNewError:
-            self.db.close()
+            self.close()
             raise
-        self.db.execute("PRAGMA journal_mode=WAL")
-        self.db.execute("PRAGMA synchronous=NORMAL")
-        self.db.execute("PRAGMA foreign_keys=ON")
+        first.execute("PRAGMA journal_mode=WAL")
         self.lock = threading.RLock()
         self._pending: list[list] = []  # after-commit callbacks, one list per open transaction level
+        self._owner: int | None = None  # thread inside the open transaction
         self.migrate()
+
+    def _connect(self) -> sqlite3.Connection:
+        conn = sqlite3.connect(str(self.path) if not self._memory else ":memory:", check_same_thread=False,
+                               isolation_level=None, timeout=30)
+        conn.row_factory = sqlite3.Row
+        conn.execute("PRAGMA synchronous=NORMAL")
+        conn.execute("PRAGMA foreign_keys=ON")
+        with self._connections_lock:
+            self._connections.append(conn)
+        self._local.conn = conn
+        return conn
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        """This thread's connection (opened on first use)."""
+        if self._memory:
+            return self._connections[0]
+        conn = getattr(self._local, "conn", None)
+        return conn if conn is not None else self._connect()
+
+    def in_transaction(self) -> bool:
+        """Whether the calling thread is inside ``transaction()``."""
+        return bool(self._pending) and self._owner == threading.get_ident()
 
     def migrate(self) -> int:
         """The core schema, versioned with SQLite's user_version."""
@@ -132,8 +170,11 @@ class Storage:
         callback()
 
     def close(self) -> None:
-        with self.lock:  # not while another thread is in a transaction
-            self.db.close()
+        with getattr(self, "lock", threading.RLock()):  # not while another thread is in a transaction
+            with self._connections_lock:
+                for conn in self._connections:
+                    conn.close()
+                self._connections.clear()
 
     # -- key/value ------------------------------------------------------------------------------
     def get(self, key: str, default: str | None = None) -> str | None:
@@ -286,6 +327,7 @@ class _Transaction:
                 storage.db.execute(f"SAVEPOINT {self.savepoint}")
             else:
                 storage.db.execute("BEGIN IMMEDIATE")
+                storage._owner = threading.get_ident()
             storage._pending.append([])
         except BaseException:
             storage.lock.release()
@@ -303,6 +345,7 @@ class _Transaction:
                     storage._pending[-1].extend(callbacks)
                 storage.db.execute(f"RELEASE {self.savepoint}")
             else:
+                storage._owner = None
                 storage.db.execute("ROLLBACK" if exc_type else "COMMIT")
         finally:
             storage.lock.release()

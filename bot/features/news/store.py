@@ -81,7 +81,10 @@ def _topics(topics: list[str]) -> str:
 class NewsStore:
     def __init__(self, storage: Storage):
         self.storage = storage
-        self.db = storage.db
+
+    @property
+    def db(self):
+        return self.storage.db  # the calling thread's connection
 
     def migrate(self) -> None:
         self.storage.migrate_module("news", MIGRATIONS)

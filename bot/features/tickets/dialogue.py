@@ -68,7 +68,7 @@ class Dialogue:
             if corr is None:
                 log.info("ticket %d created; no matrix.correspondents_room configured, not announced", number)
             elif self.brain.outlet is not None:
-                self.brain.outlet([self.announcement(self.store.get(number))])  # commits with the ticket
+                self.brain.deliver([self.announcement(self.store.get(number))])  # commits with the ticket
             else:
                 self.store.mark_pending(number)
         return [self.brain.reply(msg, strings.ticket_created(number, bool(corr)))]
@@ -104,7 +104,7 @@ class Dialogue:
         for number in self.store.pending(marks):
             with self.storage.transaction():
                 if self.store.claim_pending(number, corr, marks):
-                    self.brain.outlet([self.announcement(self.store.get(number))])
+                    self.brain.deliver([self.announcement(self.store.get(number))])
                     delivered += 1
         return delivered
 

@@ -123,7 +123,7 @@ class Tickets:
                 replies.append(corr)
             with self.storage.transaction():
                 if self.store.auto_close(ticket.id, cutoff, now):
-                    self.brain.outlet(replies)
+                    self.brain.deliver(replies)
                     closed += 1
         if closed:
             log.info("auto-closed %d answered ticket(s)", closed)
