@@ -1,4 +1,8 @@
-"""``pixbot``: the command-line tool (ask, eval, index, train, chat, check, tickets, run)."""
+"""``pixbot``: the command-line tool (ask, eval, index, train, check, chat, run).
+
+The features add their own subcommands: ``pixbot news`` (``bot/features/news/cli.py``) and
+``pixbot tickets`` (``bot/features/tickets/cli.py``).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,9 @@ from pathlib import Path
 
 from .core import strings
 from .core.config import Config, ConfigError, load_config
-from .core.render import plain
 from .core.storage import SchemaTooNewError
+from .features.news import cli as news_cli
+from .features.tickets import cli as tickets_cli
 
 EXIT_SOURCE_ERROR = 2
 log = logging.getLogger("pixbot")
@@ -279,108 +284,6 @@ def cmd_run(args) -> int:
     return 0
 
 
-def cmd_news(args) -> int:
-    """``pixbot news preview|send-now|sources|fetch``: works on the bot's database, running or not."""
-    from .features import news
-    from .core.app import App
-    from .core.storage import Storage
-
-    config = _config(args)
-    storage = Storage(config.database)
-    try:
-        svc: news.News = App(config, None, storage, features=[news.install]).news
-        if args.news_command == "preview":
-            if args.fetch:
-                svc.fetch_all()
-            if not args.subscriber:
-                subs = svc.subscribers()
-                print(strings.NEWS_CLI_SUBSCRIBERS if subs else strings.NEWS_CLI_NO_SUBSCRIBERS)
-                for sub in subs:
-                    print(f"  {sub['id']}  {sub['kind']:4}  {sub['target']}  ({sub['rhythm']}, "
-                          f"{', '.join(sub['topics']) or strings.NEWS_ALL_TOPICS})")
-                return 0
-            sub = svc.find_subscriber(args.subscriber)
-            if sub is None:
-                print(strings.NEWS_CLI_UNKNOWN_SUBSCRIBER.format(key=args.subscriber), file=sys.stderr)
-                return 1
-            text, _ = svc.digest_for(sub)
-            print(plain(text) if text else strings.NEWS_CLI_PREVIEW_EMPTY)
-        elif args.news_command == "send-now":
-            svc.request_round(args.rhythm)
-            print(strings.NEWS_CLI_SEND_NOW.format(seconds=news.POLL_SECONDS))
-        elif args.news_command == "fetch":
-            for source, result in svc.fetch_all(force=True).items():
-                print(strings.NEWS_CLI_FETCHED.format(source=source, result=result))
-            print(plain(svc.sources_text()))
-        else:
-            print(plain(svc.sources_text()))
-        return 0
-    finally:
-        storage.close()
-
-
-def cmd_tickets(args) -> int:
-    """List tickets, or show one with its messages (for the correspondent at a terminal)."""
-    from rich.console import Console
-    from rich.table import Table
-
-    from .core.storage import Storage
-    from .features.tickets import get_ticket, list_tickets, migrate, ticket_messages
-
-    config = _config(args)
-    console = Console()
-    storage = Storage(config.database)
-
-    def when(ts):
-        return strings._date(ts, config.timezone) if ts else ""
-
-    try:
-        migrate(storage)
-        if args.action == "show":
-            if args.number is None:
-                print("pixbot tickets show N", file=sys.stderr)
-                return EXIT_SOURCE_ERROR
-            ticket = get_ticket(storage, args.number)
-            if ticket is None:
-                print(strings.CLI_TICKET_NOT_FOUND.format(n=args.number), file=sys.stderr)
-                return 1
-            table = Table(title=f"{strings.CLI_TICKETS_TITLE} n° {ticket.id}", show_header=False)
-            table.add_column(style="bold")
-            table.add_column()
-            labels = strings.CLI_TICKET_FIELDS
-            table.add_row(labels["state"], strings.TICKET_STATES.get(ticket.state, ticket.state))
-            table.add_row(labels["asker"], f"{ticket.who} ({ticket.asker})")
-            table.add_row(labels["room"], ticket.room)
-            table.add_row(labels["assignee"], ticket.assignee or "")
-            table.add_row(labels["created_at"], when(ticket.created_at))
-            table.add_row(labels["activity_at"], when(ticket.activity_at))
-            table.add_row(labels["closed_at"], when(ticket.closed_at))
-            table.add_row(labels["learned_id"], ticket.learned_id or "")
-            console.print(table)
-            messages = Table(show_lines=True)
-            for column in ("Date", "", "", ""):
-                messages.add_column(column)
-            for m in ticket_messages(storage, ticket.id):
-                kind = strings.CLI_TICKET_MESSAGE_KINDS.get(m["kind"], m["kind"])
-                messages.add_row(when(m["created_at"]), kind, m["author_name"] or m["author"] or "", m["text"])
-            console.print(messages)
-            return 0
-        tickets = list_tickets(storage, include_closed=args.all)
-        if not tickets:
-            console.print(strings.CLI_TICKETS_NONE)
-            return 0
-        table = Table(title=strings.CLI_TICKETS_TITLE)
-        for column in strings.CLI_TICKETS_COLUMNS:
-            table.add_column(column, overflow="fold")
-        for t in tickets:
-            table.add_row(str(t.id), strings.TICKET_STATES.get(t.state, t.state), t.who, t.assignee or "",
-                          when(t.created_at), t.question)
-        console.print(table)
-        return 0
-    finally:
-        storage.close()
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pixbot", description="Assistant Pix pour les personnels d'université.")
     parser.add_argument("--config", help="config file (default: ./config.yaml if present)")
@@ -439,23 +342,8 @@ def build_parser() -> argparse.ArgumentParser:
     sources(p)
     p.set_defaults(func=cmd_chat)
 
-    p = sub.add_parser("news", help="Pix news: preview a digest, trigger a round, show the sources")
-    news_sub = p.add_subparsers(dest="news_command", required=True)
-    q = news_sub.add_parser("preview", help="print the next digest of a subscriber (no subscriber: list them)")
-    q.add_argument("--subscriber", help="subscriber number, Matrix user id or room id")
-    q.add_argument("--fetch", action="store_true", help="fetch the sources first")
-    q = news_sub.add_parser("send-now", help="ask the running bot for a round now (or at its next start)")
-    q.add_argument("--rhythm", choices=["all", "daily", "weekly"], default="all",
-                   help="which subscribers (default: all, whatever their rhythm)")
-    news_sub.add_parser("sources", help="state of the news sources")
-    news_sub.add_parser("fetch", help="fetch every source now and show their state")
-    p.set_defaults(func=cmd_news)
-
-    p = sub.add_parser("tickets", help="list the tickets (questions passed on to the correspondents), or show one")
-    p.add_argument("action", nargs="?", choices=("list", "show"), default="list")
-    p.add_argument("number", nargs="?", type=int, help="ticket number (for show)")
-    p.add_argument("--all", action="store_true", help="include closed tickets in the list")
-    p.set_defaults(func=cmd_tickets)
+    news_cli.add_parser(sub, _config)  # pixbot news …
+    tickets_cli.add_parser(sub, _config)  # pixbot tickets …
 
     p = sub.add_parser("run", help="run the bot (Matrix if configured, else the terminal chat)")
     sources(p)

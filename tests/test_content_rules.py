@@ -11,8 +11,9 @@ import yaml
 
 from bot.core import strings
 from bot.core.config import load_config
-from bot.answers.hygiene import (check_content, content_rule_problems, field_status_claims, load_glossary, local_notices,
-                         ui_labels, uncaveated_points)
+from bot.answers.content_rules import content_rule_problems, field_status_claims, ui_labels, uncaveated_points
+from bot.answers.glossary import load_glossary
+from bot.answers.hygiene import check_content, local_notices
 from bot.answers.placeholders import Placeholders
 from bot.answers.sources import Item, load_sources
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import yaml
 
 from ..core import strings
+from ..core.files import yaml_error
 
 PLACEHOLDER_RE = re.compile(r"\{\{\s*(.*?)\s*\}\}", re.S)
 LOCAL_PREFIX = "etablissement."
@@ -93,10 +94,8 @@ class Placeholders:
         try:
             node = yaml.compose(text, Loader=_LOADER)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            self.problems.append(LocalProblem(strings.SRC_BAD_YAML.format(problem=problem),
-                                              line=mark.line + 1 if mark else None))
+            problem, line = yaml_error(exc)
+            self.problems.append(LocalProblem(strings.SRC_BAD_YAML.format(problem=problem), line=line))
             return
         if node is None:
             return

@@ -9,7 +9,7 @@ MultipleNegativesRankingLoss on pairs drawn from the sources:
 * each example question (``sources.training_dir``, default ``training/``: YAML lists of
   ``{question, expected}`` written in staff chat style, plus any ``--cases`` file) -> the main
   question and the body of the entry or passage it expects, so the model also learns how staff
-  actually type. The index also matches queries against these questions (see sources.py). The
+  actually type. The index also matches queries against these questions (see sources/examples.py). The
   evaluation set's held-out half must never be given here.
 
 Each pair also gets a hard negative (see ``training_pairs``): the wrong item of the same kind

@@ -8,7 +8,6 @@ when no file is given).
 from __future__ import annotations
 
 import dataclasses
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -16,6 +15,7 @@ import yaml
 
 from ..answers.models import artifact_manifest
 from ..answers.search import CALIBRATED, SearchParams
+from .files import config_path, yaml_error
 
 DEFAULT_ARTIFACT = "models/pixbot-e5"  # the fine-tuned adapter shipped in the repository
 
@@ -162,8 +162,7 @@ def _check_ranges(config: "Config") -> None:
             raise ConfigError(f"{name} must be at least {least}, not {value}")
     # `faq` in a ticket thread writes there: it must be a YAML file of the FAQ folder, which is
     # indexed (and nowhere else on disk)
-    learned = Path(os.path.expandvars(config.tickets.faq_file)).expanduser()
-    learned = (learned if learned.is_absolute() else config.base_dir / learned).resolve()
+    learned = config_path(config.tickets.faq_file, config.base_dir).resolve()
     if learned.suffix not in (".yaml", ".yml") or not learned.is_relative_to(config.faq_dir.resolve()):
         raise ConfigError(f"tickets.faq_file must be a .yaml file inside sources.faq_dir ({config.faq_dir}), "
                           f"not {config.tickets.faq_file!r}")
@@ -191,9 +190,9 @@ def load_config(path: Path | None = None) -> Config:
         except FileNotFoundError:
             raise ConfigError(f"config file not found: {path}") from None
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            where = f" line {mark.line + 1}" if mark else ""
-            raise ConfigError(f"{path}{where}: invalid YAML ({getattr(exc, 'problem', exc)})") from None
+            problem, line = yaml_error(exc)
+            where = f" line {line}" if line is not None else ""
+            raise ConfigError(f"{path}{where}: invalid YAML ({problem})") from None
         if not isinstance(data, dict):
             raise ConfigError(f"{path}: the config must be a mapping of keys")
         base = path.resolve().parent
@@ -202,8 +201,7 @@ def load_config(path: Path | None = None) -> Config:
     def resolve(value, key) -> Path:
         if not isinstance(value, str) or not value:
             raise ConfigError(f"{key} must be a path")
-        p = Path(os.path.expandvars(value)).expanduser()
-        return p if p.is_absolute() else base / p
+        return config_path(value, base)
 
     sources = data.get("sources") or {}
     if not isinstance(sources, dict):
