@@ -12,6 +12,7 @@ import pytest
 from bot.core import strings
 from bot.core.app import App
 from bot.core.brain import Incoming
+from bot.adapters.matrix.platform import MatrixPlatform
 from bot.adapters.matrix import HTML_TAGS, URL_SCHEMES, render_html, reply_content
 from bot.core.render import literal, plain
 from bot.features import tickets as tickets_mod
@@ -63,7 +64,9 @@ def app(sample_engine, storage):
     config = sample_engine.config
     config.correspondents = [ADMIN]
     config.matrix.correspondents_room = CORR
-    return App(config, sample_engine, storage, features=[tickets_mod.install])
+    app = App(config, sample_engine, storage, features=[tickets_mod.install])
+    app.brain.platform = MatrixPlatform(lambda: CORR)  # mentions as Matrix writes them
+    return app
 
 
 def handle(app, text, event_id, thread=None, sender=STAFF):

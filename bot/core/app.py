@@ -13,6 +13,7 @@ import logging
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from .brain import Brain
+from .platform import Platform
 from .config import Config
 from .storage import Storage
 
@@ -29,6 +30,9 @@ class App:
         self.scheduler = BackgroundScheduler(timezone=config.timezone,
                                              job_defaults={"coalesce": True, "misfire_grace_time": 3600,
                                                            "max_instances": 1})
+        # until an adapter brings its own: the correspondents' room of the config (the terminal
+        # chat shows what is sent there)
+        self.brain.platform = Platform(lambda: config.matrix.correspondents_room)
         for install in (default_features() if features is None else features):
             install(self)
         # GDPR: questions, feedback and conversation state older than the retention period go

@@ -15,6 +15,7 @@ from collections import deque
 from typing import Callable
 
 from . import strings
+from .platform import Platform
 from .commands import CORRESPONDENTS, DIRECT, EVERYONE, ROOM, ArgumentError, Command, Registry
 from ..answers.engine import Engine
 from .privacy import Forgetter, Privacy  # noqa: F401  (features register Forgetters)
@@ -37,7 +38,7 @@ class Brain:
         self.escalation = escalation  # object with offer()/create(); None: no hand-over configured
         self.started = time.time()
         self.errors: deque[str] = deque(maxlen=5)
-        self.rooms_count: Callable[[], int] = lambda: 1
+        self.platform = Platform()  # the adapter's (bot/core/platform.py)
         self.registry = Registry(prefix=command_prefix)
         # Extension points for feature modules (tickets, news):
         # - interceptors see every text message first (even unaddressed ones in group rooms) and
@@ -126,7 +127,7 @@ class Brain:
             idx = self.engine.index
             uptime = _format_duration(time.time() - self.started)
             undelivered, latest = self.storage.dead_letters()
-            text = strings.status_text(uptime, self.rooms_count(), len(idx.items), idx.faq_count,
+            text = strings.status_text(uptime, self.platform.rooms_count(), len(idx.items), idx.faq_count,
                                        len(idx.items) - idx.faq_count, list(self.errors), undelivered,
                                        [(d["room"], d["error"] or "") for d in latest])
             return [self.reply(msg, text)]

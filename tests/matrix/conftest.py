@@ -95,7 +95,9 @@ class BotHarness:
 
     async def start(self) -> MatrixBot:
         assert self.bot is None
-        self.bot = MatrixBot(self.config(), self.brain, self.storage, password=PASSWORD, sync_timeout_ms=5000)
+        # the app's own configuration when there is one (tests change e.g. its correspondents' room)
+        config = self.app.config if self.app is not None else self.config()
+        self.bot = MatrixBot(config, self.brain, self.storage, password=PASSWORD, sync_timeout_ms=5000)
         await self.bot.start()
         await asyncio.wait_for(self.bot.synced.wait(), 20)
         return self.bot

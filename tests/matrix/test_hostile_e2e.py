@@ -146,7 +146,7 @@ async def test_the_news_subscription_of_a_room_the_bot_was_removed_from_is_prune
     from bot.core.app import App
 
     app = App(config, harness.engine, harness.storage, features=[news.install])
-    harness.brain = app.brain
+    harness.app, harness.brain = app, app.brain
     bot = await harness.start()
     group = await colleague.create_room([bot.user_id], direct=False)
     await colleague.wait_joined(group, bot.user_id)

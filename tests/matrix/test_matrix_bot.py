@@ -201,7 +201,7 @@ async def test_invite_from_disallowed_user_is_refused(bot, stranger, colleague):
 
 async def test_bot_leaves_when_alone(bot, colleague):
     room = await open_dm(colleague, bot.user_id)
-    assert bot.brain.rooms_count() >= 1
+    assert bot.brain.platform.rooms_count() >= 1
     await colleague.client.room_leave(room)
     for _ in range(200):
         joined = await bot.client.joined_rooms()

@@ -34,7 +34,7 @@ async def news_app(harness, staff, tmp_path):
     config.news.max_age_days = 100_000  # the fixtures are dated 2025
     config.news.announcements_dir = str(tmp_path / "annonces")
     app = App(config, harness.engine, harness.storage, features=[news.install])
-    harness.brain = app.brain  # the bot runs the full app (scheduler not started: rounds are triggered)
+    harness.app, harness.brain = app, app.brain  # the bot runs the full app (scheduler not started: rounds are triggered)
     yield app
     server.stop()
 

@@ -46,6 +46,7 @@ from ...core.config import Config, ConfigError
 from ...core.storage import Storage
 from .events import invite_allowed, thread_root, to_incoming
 from .formatting import reply_content
+from .platform import MatrixPlatform
 from .sender import Sender, short
 from .session import Session
 
@@ -104,7 +105,8 @@ class MatrixBot:
         self._creators: dict[str, set[str]] = {}  # room -> creators (seen in its m.room.create)
         self.left_rooms: set[str] = set()  # rooms the bot left or was removed from (sends fail at once)
         self.synced = asyncio.Event()  # set after the first sync was processed
-        self.brain.rooms_count = lambda: len(self.client.rooms) if self.client else 0
+        self.brain.platform = MatrixPlatform(lambda: mc.correspondents_room,
+                                             lambda: len(self.client.rooms) if self.client else 0)
 
     @property
     def user_id(self) -> str:

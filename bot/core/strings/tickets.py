@@ -115,13 +115,14 @@ def ticket_created(number: int, announced: bool) -> str:
 
 def ticket_announcement(number: int, who: str, asker: str, question: str, guesses: list[str],
                         mentions: list[str]) -> str:
+    """``mentions``: the correspondents, already written as the platform names people."""
     lines = [f"**Ticket n° {number}** : question de {literal(who)} ({literal(asker)})", "", _quote(question), ""]
     if guesses:
         lines.append("Pistes trouvées par le bot (jugées insuffisantes) :")
         lines += [f"- {g}" for g in guesses]
         lines.append("")
     if mentions:
-        lines.append("Correspondants : " + ", ".join(f"[{m}](https://matrix.to/#/{m})" for m in mentions))
+        lines.append("Correspondants : " + ", ".join(mentions))  # as the platform names them (links)
         lines.append("")
     lines.append(
         "Répondez dans ce fil : vos messages sont transmis au demandeur, signés de votre nom. "

@@ -87,7 +87,7 @@ class Announcements:
 
     def announce_urgent_files(self) -> None:
         """An urgent announcement file, new or edited: preview in the correspondents' room."""
-        room = self.config.matrix.correspondents_room
+        room = self.brain.platform.correspondents_channel()
         for item in self.store.urgent_unannounced(self.clock()):
             if not room:
                 log.warning("urgent announcement %s: no matrix.correspondents_room; it goes in the digests",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import re
+from typing import Callable
 
 from ...core import strings
 from ...core.brain import Incoming, Reply
@@ -23,7 +24,6 @@ from .store import Ticket
 
 THREAD_COMMANDS = {"prendre", "assigner", "note", "clore", "rouvrir", "faq"}
 _NUMBER = re.compile(r"^(?:n[°o]\s*|#)?(\d+)\b\s*(.*)$", re.S)
-_USER_ID = re.compile(r"@[^\s:]+:[^\s]+")
 _FAQ_KEYS = re.compile(r"(?:^|\||\n)\s*(question|variantes?|variants|r[ée]ponse|answer)\s*:\s*", re.I)
 
 
@@ -43,14 +43,15 @@ def parse_faq_args(text: str) -> dict:
     return out
 
 
-def is_thread_command(name: str, args: str) -> bool:
+def is_thread_command(name: str, args: str, find_user: Callable[[str], str | None]) -> bool:
     """Whether a message starting with a thread command's name is really that command (a
-    correspondent may write « Prendre contact avec… » to the asker)."""
+    correspondent may write « Prendre contact avec… » to the asker). ``find_user``: the
+    platform's way of finding a person's id in text."""
     args = args.strip()
     if name in ("prendre", "clore", "rouvrir"):
         return not args or bool(re.fullmatch(r"(?:n[°o]\s*|#)?\d+", args))
     if name == "assigner":
-        return bool(_USER_ID.search(args)) or not args
+        return bool(find_user(args)) or not args
     if name == "faq":
         return not args or bool(_FAQ_KEYS.search(args)) or bool(_NUMBER.fullmatch(args))
     if name == "tickets":
@@ -105,7 +106,7 @@ class Commands:
         cmd, args, _ = self.brain.parse_command(text)
         if cmd is None or cmd.name not in THREAD_COMMANDS | {"tickets"}:
             return None
-        if not is_thread_command(cmd.name, args) or (
+        if not is_thread_command(cmd.name, args, self.brain.platform.find_user) or (
                 cmd.name == "note" and not self.brain.is_correspondent(msg.sender)):
             return self.brain.answer_question(msg, text)
         return None  # the command itself (refused to non-correspondents by the brain)
@@ -128,10 +129,9 @@ class Commands:
 
     @on_ticket
     def assign(self, msg: Incoming, ticket: Ticket, rest: str) -> list[Reply]:
-        match = _USER_ID.search(rest)
-        if not match:
+        user = self.brain.platform.find_user(rest)
+        if not user:
             return [self.brain.reply(msg, strings.TICKET_ASSIGN_USAGE, kind="error")]
-        user = match.group(0).rstrip(".,;:!?")
         if self.brain.correspondents and user not in self.brain.correspondents:
             return [self.brain.reply(msg, strings.TICKET_NOT_CORRESPONDENT.format(user=literal(user)), kind="error")]
         return self._assign(msg, ticket, user, user)

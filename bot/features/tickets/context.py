@@ -21,8 +21,8 @@ class Context:
 
     @property
     def corr_room(self) -> str | None:
-        """The correspondents' room (read each time: the configuration may change after start)."""
-        return self.config.matrix.correspondents_room or None
+        """The correspondents' channel, as the platform says (read each time)."""
+        return self.brain.platform.correspondents_channel()
 
     def corr_thread_ticket(self, msg: Incoming) -> Ticket | None:
         """The ticket whose thread in the correspondents' room ``msg`` was written in, if any."""

@@ -86,7 +86,7 @@ class Dialogue:
     def announcement(self, ticket: Ticket) -> Reply:
         mentions = sorted(self.brain.correspondents)
         text = strings.ticket_announcement(ticket.id, ticket.who, ticket.asker, ticket.question,
-                                           self._guess_titles(ticket), mentions)
+                                           self._guess_titles(ticket), [self.brain.platform.mention(m) for m in mentions])
         return Reply(room=self.ctx.corr_room, text=text, kind="info", asker=ticket.asker,
                      payload={"ticket": ticket.id, "ticket_role": "announce", "mentions": mentions})
 

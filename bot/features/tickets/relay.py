@@ -27,7 +27,7 @@ class Relay:
         """A message in the ticket's thread of the correspondents' room."""
         text = msg.text.strip()
         cmd, args, unknown = self.brain.parse_command(text)
-        if cmd is not None and cmd.name in THREAD_COMMANDS and is_thread_command(cmd.name, args):
+        if cmd is not None and cmd.name in THREAD_COMMANDS and is_thread_command(cmd.name, args, self.brain.platform.find_user):
             if not self.brain.is_correspondent(msg.sender):
                 return [self.brain.reply(msg, strings.NOT_ALLOWED, kind="error")]
             return cmd.handler(msg, args)
