@@ -17,6 +17,7 @@ import yaml
 
 from ...core import strings
 from ...core.brain import Reply
+from ...core.files import config_path
 from ...answers.sources import LoadResult, SourceError, load_faq
 from ...answers.textnorm import slugify
 from .context import Context
@@ -55,8 +56,7 @@ class LearnedFaq:
     def path(self) -> Path:
         """``tickets.faq_file`` (read each time), relative to the configuration's folder."""
         config = self.ctx.config
-        path = Path(os.path.expandvars(config.tickets.faq_file)).expanduser()
-        return path if path.is_absolute() else Path(config.base_dir) / path
+        return config_path(config.tickets.faq_file, Path(config.base_dir))
 
     # -- the entry the `faq` command writes -------------------------------------------------------
     def entry_for(self, ticket: Ticket, fields: dict) -> dict | None:
