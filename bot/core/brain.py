@@ -19,7 +19,8 @@ from .platform import Platform
 from .commands import CORRESPONDENTS, DIRECT, EVERYONE, ROOM, ArgumentError, Command, Registry
 from ..answers.engine import Engine
 from .privacy import Forgetter, Privacy  # noqa: F401  (features register Forgetters)
-from .messages import MAX_QUESTION_CHARS, NO, NONE_OF_THEM, NUMBER_REACTIONS, THUMBS, YES, Incoming, Reply, clip_text
+from .messages import (MAX_QUESTION_CHARS, NONE_OF_THEM, NUMBER_REACTIONS, THUMBS, Incoming, Reply, clip_text,
+                       yes_or_no)
 from .render import literal
 from ..answers.search import SearchOutcome
 from ..answers.sources import SourceError
@@ -301,11 +302,11 @@ class Brain:
 
         @self.on_state("offer")
         def _offer(msg: Incoming, state: dict, text: str) -> list[Reply] | None:
-            folded = fold_accents(text.lower()).strip(" .!?")
-            if folded in YES:
+            answer = yes_or_no(text)
+            if answer is True:
                 self.storage.set_state(msg.room, msg.sender, None)
                 return self._escalate(msg, state["question"], state.get("guesses", []))
-            if folded in NO:
+            if answer is False:
                 self.storage.set_state(msg.room, msg.sender, None)
                 return [self.reply(msg, strings.ESCALATION_DECLINED)]
             return None

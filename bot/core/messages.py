@@ -7,10 +7,20 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 
+from ..answers.textnorm import fold_accents
+
 NUMBER_REACTIONS = {"1️⃣": 1, "2️⃣": 2, "3️⃣": 3, "4️⃣": 4, "5️⃣": 5}
 THUMBS = {"👍": 1, "👍️": 1, "👎": -1, "👎️": -1}
 YES = {"oui", "o", "ok", "yes", "d'accord", "daccord", "volontiers", "oui merci", "oui svp", "oui stp", "ouais", "go"}
 NO = {"non", "n", "no", "non merci", "pas la peine", "laisse tomber", "annuler"}
+
+
+def yes_or_no(text: str) -> bool | None:
+    """True for a « oui » (in its usual forms), False for a « non », None for anything else."""
+    folded = fold_accents(text.lower()).strip(" .!?")
+    return True if folded in YES else False if folded in NO else None
+
+
 NONE_OF_THEM = {"aucune", "aucun", "aucune des trois", "aucune ne convient", "rien", "non", "aucune de ces questions"}
 
 # What the bot reads of a question: a longer message is answered on its first MAX_QUESTION_CHARS

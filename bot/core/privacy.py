@@ -13,8 +13,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Callable
 
 from . import strings
-from .messages import NO, YES, Incoming, Reply
-from ..answers.textnorm import fold_accents
+from .messages import Incoming, Reply, yes_or_no
 
 if TYPE_CHECKING:
     from .brain import Brain
@@ -57,13 +56,13 @@ class Privacy:
         return [self.brain.reply(msg, strings.forget_confirm(held))]
 
     def confirm(self, msg: Incoming, state: dict, text: str) -> list[Reply] | None:
-        folded = fold_accents(text.lower()).strip(" .!?")
+        answer = yes_or_no(text)
         self.storage.set_state(msg.room, msg.sender, None)
-        if folded in YES:
+        if answer is True:
             held = self.held_about(msg.sender)
             notices = self.forget_person(msg.sender)
             return [*notices, self.brain.reply(msg, strings.forget_done(held))]
-        if folded in NO:
+        if answer is False:
             return [self.brain.reply(msg, strings.FORGET_CANCELLED)]
         return None  # something else: the request lapses, the message is handled as usual
 

@@ -19,7 +19,8 @@ import logging
 import re
 
 from ...core import strings
-from ...core.brain import NO, Incoming, Reply
+from ...core.brain import Incoming, Reply
+from ...core.messages import yes_or_no
 from ...answers.textnorm import fold_accents
 from . import states
 from .context import Context
@@ -170,6 +171,6 @@ class Dialogue:
         cmd, _, unknown = self.brain.parse_command(text)
         if not text or cmd is not None or unknown is not None:
             return None
-        if fold_accents(text.lower()).strip(" .!?") in NO:
+        if yes_or_no(text) is False:
             return [self.brain.reply(msg, strings.ESCALATION_DECLINED)]
         return self._offer(msg, text, [])
