@@ -17,6 +17,7 @@ from .core import strings
 from .core.config import Config, ConfigError, load_config
 from .core.storage import SchemaTooNewError
 from .features.news import cli as news_cli
+from .features.report import cli as report_cli
 from .features.tickets import cli as tickets_cli
 
 EXIT_SOURCE_ERROR = 2
@@ -344,6 +345,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     news_cli.add_parser(sub, _config)  # pixbot news …
     tickets_cli.add_parser(sub, _config)  # pixbot tickets …
+    report_cli.add_parser(sub, _config)  # pixbot lacunes
 
     p = sub.add_parser("run", help="run the bot (Matrix if configured, else the terminal chat)")
     sources(p)

@@ -130,3 +130,18 @@ def test_a_database_from_a_newer_pixbot_is_a_clear_error(workdir):
     run = pixbot("tickets", "list", cwd=workdir)
     assert run.returncode == 2
     assert "version plus récente" in run.stderr and "Traceback" not in run.stderr
+
+
+def test_lacunes_lists_the_unanswered_questions_grouped(workdir):
+    from bot.core.storage import Storage
+
+    storage = Storage(workdir / "data" / "pixbot.sqlite")
+    for text in ("Où se gare-t-on sur le campus le samedi ?", "Où peut-on se garer au campus le samedi ?"):
+        storage.record_question("@prof:univ.fr", True, text, "none", None, None)
+    storage.record_question("@prof:univ.fr", True, "Comment inviter un collègue ?", "answer", "orga-invite", 0.9)
+    storage.close()
+    run = pixbot("lacunes", "--days", "7", cwd=workdir)
+    assert run.returncode == 0, run.stderr
+    assert "Manques de contenu (7 derniers jours)** : 2 question(s)" in run.stdout
+    assert "1. **2 question(s)** : « Où peut-on se garer au campus le samedi ? » ; « Où se gare-t-on" in run.stdout
+    assert "inviter" not in run.stdout

@@ -58,7 +58,9 @@ class App:
 def default_features() -> list:
     """The feature modules every front end gets."""
     from ..features import news
+    from ..features import report
     from ..features import tickets
 
     return [news.install,
-            tickets.install]
+            tickets.install,
+            report.install]

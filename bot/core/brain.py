@@ -329,6 +329,9 @@ class Brain:
 
     def answer_question(self, msg: Incoming, question: str) -> list[Reply]:
         outcome: SearchOutcome = self.engine.ask(question)
+        best = outcome.best
+        self.storage.record_question(msg.sender, msg.is_direct, question, outcome.decision,
+                                     best.item.id if best else None, round(best.score, 4) if best else None)
         if outcome.decision == "answer":
             self.storage.set_state(msg.room, msg.sender, None)
             return [self._answer_reply(msg, outcome.best.item, question)]

@@ -67,4 +67,5 @@ class Privacy:
         return None  # something else: the request lapses, the message is handled as usual
 
     def _core_count(self, user: str) -> list[tuple[str, int]]:
-        return [(strings.FORGET_FEEDBACK, self.storage.count_feedback(user))]
+        return [(strings.FORGET_QUESTIONS, self.storage.count_questions(user)),
+                (strings.FORGET_FEEDBACK, self.storage.count_feedback(user))]

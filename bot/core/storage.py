@@ -50,6 +50,15 @@ MIGRATIONS: list[str] = [
     ALTER TABLE outbox ADD COLUMN failed_at REAL;
     ALTER TABLE outbox ADD COLUMN error TEXT;
     """,
+    # 4: every question asked and what the bot did with it (the activity report, the content
+    # gaps); deleted with the retention period, and with the person who asked
+    """
+    CREATE TABLE questions (
+        id INTEGER PRIMARY KEY AUTOINCREMENT, asked_at REAL NOT NULL, sender TEXT NOT NULL,
+        direct INTEGER NOT NULL, question TEXT NOT NULL, outcome TEXT NOT NULL, item TEXT, score REAL
+    );
+    CREATE INDEX questions_asked ON questions (asked_at);
+    """,
 ]
 
 
@@ -247,6 +256,24 @@ class Storage:
     def feedback(self) -> list[dict]:
         return [dict(r) for r in self.db.execute("SELECT * FROM feedback ORDER BY id")]
 
+    # -- questions ------------------------------------------------------------------------------
+    def record_question(self, sender: str, direct: bool, question: str, outcome: str, item: str | None,
+                        score: float | None) -> None:
+        with self.lock:
+            self.db.execute("INSERT INTO questions (asked_at, sender, direct, question, outcome, item, score) "
+                            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                            (time.time(), sender, int(direct), question, outcome, item, score))
+
+    def questions(self, since: float = 0.0, outcomes: tuple[str, ...] | None = None) -> list[dict]:
+        sql, params = "SELECT * FROM questions WHERE asked_at >= ?", [since]
+        if outcomes:
+            sql += f" AND outcome IN ({', '.join('?' * len(outcomes))})"
+            params += list(outcomes)
+        return [dict(r) for r in self.db.execute(sql + " ORDER BY id", params)]
+
+    def count_questions(self, user: str) -> int:
+        return self.db.execute("SELECT COUNT(*) FROM questions WHERE sender = ?", (user,)).fetchone()[0]
+
     def count_feedback(self, user: str) -> int:
         return self.db.execute("SELECT COUNT(*) FROM feedback WHERE sender = ?", (user,)).fetchone()[0]
 
@@ -257,6 +284,7 @@ class Storage:
         text of a reply quotes their question; an announcement names them)."""
         with self.lock, self.transaction():
             self.db.execute("DELETE FROM feedback WHERE sender = ?", (user,))
+            self.db.execute("DELETE FROM questions WHERE sender = ?", (user,))
             self.db.execute("DELETE FROM bot_messages WHERE asker = ?", (user,))
             self.db.execute("DELETE FROM conversations WHERE sender = ?", (user,))
             self.db.execute("DELETE FROM outbox WHERE json_extract(payload, '$.reply.asker') = ? "
@@ -300,6 +328,7 @@ class Storage:
         cutoff = time.time() - seconds
         with self.lock, self.transaction():
             n = self.db.execute("DELETE FROM feedback WHERE created_at < ?", (cutoff,)).rowcount
+            n += self.db.execute("DELETE FROM questions WHERE asked_at < ?", (cutoff,)).rowcount
             n += self.db.execute("DELETE FROM bot_messages WHERE created_at < ?", (cutoff,)).rowcount
             n += self.db.execute("DELETE FROM conversations WHERE updated_at < ?", (cutoff,)).rowcount
             n += self.db.execute("DELETE FROM outbox WHERE COALESCE(sent_at, failed_at) < ?", (cutoff,)).rowcount

@@ -7,6 +7,7 @@ HELP_CMD_FORGET = "supprime tout ce que le bot garde de vous (après confirmatio
 # what the bot keeps about a person, part by part (« oublier mes données »)
 FORGET_TICKETS = "question(s) transmise(s) au correspondant Pix, avec leurs échanges"
 FORGET_FEEDBACK = "avis sur des réponses"
+FORGET_QUESTIONS = "question(s) posée(s) au bot (gardées pour le rapport d'activité et les manques de contenu)"
 FORGET_SUBSCRIPTIONS = "abonnement(s) personnel(s) aux actualités Pix"
 
 
