@@ -9,7 +9,6 @@ from html.parser import HTMLParser
 
 import pytest
 
-from bot.core import strings
 from bot.core.app import App
 from bot.core.brain import Incoming
 from bot.adapters.matrix.platform import MatrixPlatform
