@@ -346,6 +346,7 @@ def build_parser() -> argparse.ArgumentParser:
     news_cli.add_parser(sub, _config)  # pixbot news …
     tickets_cli.add_parser(sub, _config)  # pixbot tickets …
     report_cli.add_parser(sub, _config)  # pixbot lacunes
+    report_cli.add_report_parser(sub, _config)  # pixbot rapport
 
     p = sub.add_parser("run", help="run the bot (Matrix if configured, else the terminal chat)")
     sources(p)

@@ -80,3 +80,62 @@ def test_lacunes_is_for_correspondents_and_parses_its_days(app, storage):
     assert "« Où se gare-t-on sur le campus le samedi ? »" in text
     [bad] = ask(app, "!pix lacunes demain", sender=ADMIN)
     assert bad.kind == "error" and "lacunes [jours]" in bad.text
+
+
+# -- the activity report (questions and feedback per month) ------------------------------------
+def paris(*args) -> float:
+    import datetime as dt
+    from zoneinfo import ZoneInfo
+
+    return dt.datetime(*args, tzinfo=ZoneInfo("Europe/Paris")).timestamp()
+
+
+def test_the_monthly_figures_follow_the_configured_time_zone_and_month_boundaries():
+    import datetime as dt
+
+    from bot.features.report.activity import csv_rows, monthly
+
+    questions = [
+        {"asked_at": paris(2026, 1, 31, 23, 30), "outcome": "answer"},  # 22:30 UTC: still January here
+        {"asked_at": paris(2026, 2, 1, 0, 30), "outcome": "none"},  # 23:30 UTC on 31/01: February here
+        {"asked_at": paris(2026, 2, 14, 12, 0), "outcome": "suggest"},
+        {"asked_at": paris(2025, 12, 31, 23, 59), "outcome": "answer"},  # before the period
+        {"asked_at": paris(2026, 4, 1, 0, 0), "outcome": "answer"},  # after it
+    ]
+    feedback = [{"created_at": paris(2026, 2, 2, 9, 0), "value": 1}, {"created_at": paris(2026, 2, 3, 9, 0), "value": -1}]
+    months = monthly(questions, feedback, dt.date(2026, 1, 1), dt.date(2026, 3, 31), "Europe/Paris",
+                     retention_cutoff=paris(2026, 2, 10, 0, 0))
+    assert [(m.key, m.outcomes, m.thumbs_up, m.thumbs_down, m.deleted) for m in months] == [
+        ("2026-01", {"answer": 1, "suggest": 0, "none": 0}, 0, 0, True),
+        ("2026-02", {"answer": 0, "suggest": 1, "none": 1}, 1, 1, True),
+        ("2026-03", {"answer": 0, "suggest": 0, "none": 0}, 0, 0, False),  # an empty month is there, at zero
+    ]
+    rows = csv_rows(months)
+    assert rows[0][0] == "mois" and rows[1] == ["2026-01", 1, 1, 0, 0, 1.0, 0, 0, "oui"]
+    assert rows[3] == ["2026-03", 0, 0, 0, 0, "", 0, 0, "non"]
+    assert monthly([], [], dt.date(2026, 1, 15), dt.date(2026, 1, 20), "Europe/Paris", 0)[0].key == "2026-01"
+
+
+def test_pixbot_rapport_writes_markdown_and_csv_without_names(tmp_path, sample_sources):
+    import subprocess
+    import sys
+
+    from bot.core.storage import Storage
+
+    faq, docs = sample_sources
+    (tmp_path / "config.yaml").write_text(
+        f"data_dir: {tmp_path / 'data'}\nsources:\n  faq_dir: {faq}\n  docs_dir: {docs}\n", encoding="utf-8")
+    storage = Storage(tmp_path / "data" / "pixbot.sqlite")
+    storage.record_question(STAFF, True, PARKING[0], "none", None, None)
+    storage.record_question("@autre:univ.fr", False, "Comment inviter un collègue ?", "answer", "orga-invite", 0.9)
+    storage.forget("@autre:univ.fr")  # a forgotten person is not counted
+    storage.close()
+    run = subprocess.run([sys.executable, "-m", "bot.cli", "rapport", "--out", str(tmp_path / "r")], cwd=tmp_path,
+                         text=True, capture_output=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    report_md = (tmp_path / "r" / "rapport.md").read_text(encoding="utf-8")
+    assert "1 question(s), dont 0 avec une réponse directe (0 %)." in report_md
+    assert STAFF not in report_md and PARKING[0] not in report_md
+    table = (tmp_path / "r" / "questions-par-mois.csv").read_text(encoding="utf-8").splitlines()
+    assert table[0].startswith("mois;questions;") and len(table) == 13  # header and 12 months
+    assert table[-1].split(";")[1:5] == ["1", "0", "0", "1"]

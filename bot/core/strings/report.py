@@ -22,3 +22,27 @@ def gaps_text(gaps: list, days: int, limit: int = 10) -> str:
     if len(gaps) > limit:
         lines += ["", f"… et {len(gaps) - limit} autre(s) sujet(s) : `pixbot lacunes` les liste tous."]
     return "\n".join(lines)
+
+
+def report_markdown(months: list, start: str, end: str, retention_days: int) -> str:
+    """The activity report's questions section (``Month`` objects), as Markdown."""
+    total = sum(m.questions for m in months)
+    answered = sum(m.outcomes["answer"] for m in months)
+    lines = [f"# Rapport d'activité de l'assistant Pix — du {start} au {end}", "",
+             "## Questions posées", ""]
+    if total:
+        lines.append(f"{total} question(s), dont {answered} avec une réponse directe "
+                     f"({round(100 * answered / total)} %).")
+    else:
+        lines.append("Aucune question sur la période.")
+    lines += ["", "| mois | questions | réponses directes | suggestions | sans réponse | 👍 | 👎 |",
+              "|---|---|---|---|---|---|---|"]
+    for m in months:
+        mark = " *" if m.deleted else ""
+        lines.append(f"| {m.key}{mark} | {m.questions} | {m.outcomes['answer']} | {m.outcomes['suggest']} | "
+                     f"{m.outcomes['none']} | {m.thumbs_up} | {m.thumbs_down} |")
+    if any(m.deleted for m in months):
+        lines += ["", f"\\* Mois en tout ou partie antérieurs à la durée de conservation ({retention_days} jours) : "
+                      "les données de cette période ont été supprimées, les chiffres sont incomplets."]
+    lines += ["", "Chiffres agrégés : le rapport ne contient ni nom, ni identifiant, ni texte de question."]
+    return "\n".join(lines)
