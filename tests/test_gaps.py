@@ -139,3 +139,39 @@ def test_pixbot_rapport_writes_markdown_and_csv_without_names(tmp_path, sample_s
     table = (tmp_path / "r" / "questions-par-mois.csv").read_text(encoding="utf-8").splitlines()
     assert table[0].startswith("mois;questions;") and len(table) == 13  # header and 12 months
     assert table[-1].split(";")[1:5] == ["1", "0", "0", "1"]
+    # the features' sections follow, each with its CSV
+    assert "## Questions transmises au correspondant (tickets)" in report_md and "## Actualités Pix" in report_md
+    assert "Abonnés aujourd'hui : 0 personne(s) et 0 salon(s)." in report_md
+    assert (tmp_path / "r" / "tickets-par-mois.csv").read_text(encoding="utf-8").startswith("mois;tickets ouverts")
+    assert (tmp_path / "r" / "actualites.csv").exists()
+    assert report_md.rstrip().endswith("ni texte de question.")
+
+
+def test_the_tickets_section_computes_response_times_exactly(storage):
+    from bot.core.reports import quantile_hours
+    from bot.features.tickets.report import tickets_section
+    from bot.features.tickets.store import migrate
+
+    migrate(storage)
+    base = paris(2026, 3, 31, 22, 0)  # the first ticket is opened in March (Paris time), answered in April
+    answers = [2, 4, 6, None]  # hours to the first correspondent's message; the last one is never answered
+    with storage.transaction() as db:
+        for n, hours in enumerate(answers, 1):
+            created = base + (n - 1) * 86400
+            closed = created + 10 * 3600 if n <= 2 else None
+            db.execute("INSERT INTO tickets (id, asker, room, question, state, created_at, updated_at, activity_at, "
+                       "closed_at) VALUES (?, ?, '!dm', 'q', ?, ?, ?, ?, ?)",
+                       (n, STAFF, "closed" if closed else "open", created, created, created, closed))
+            if hours is not None:
+                db.execute("INSERT INTO ticket_messages (ticket, kind, author, text, created_at) VALUES "
+                           "(?, 'asker', ?, 'précision', ?), (?, 'correspondent', ?, 'réponse', ?)",
+                           (n, STAFF, created + 1800, n, ADMIN, created + hours * 3600))
+    section = tickets_section(storage, paris(2026, 3, 1, 0, 0), paris(2026, 5, 1, 0, 0), "Europe/Paris")
+    assert section.rows == [["mois", "tickets ouverts", "tickets clos"], ["2026-03", 1, 0], ["2026-04", 3, 2]]
+    assert "4 ticket(s) ouvert(s) sur la période ; 2 clos, 2 ouverts." in section.markdown
+    assert "première réponse d'un correspondant : médiane 4,0 h, 9 sur 10 en moins de 5,6 h" in section.markdown
+    assert "clôture : médiane 10,0 h" in section.markdown
+    assert quantile_hours([], 0.5) is None and quantile_hours([7200], 0.9) == 2.0
+    empty = tickets_section(storage, paris(2025, 1, 1, 0, 0), paris(2025, 2, 1, 0, 0), "Europe/Paris")
+    assert empty.markdown == "Aucun ticket ouvert sur la période." and empty.rows == [["mois", "tickets ouverts",
+                                                                                        "tickets clos"]]

@@ -27,6 +27,9 @@ class App:
         self.storage = storage
         self.brain = Brain(engine, storage, correspondents=config.correspondents,
                            command_prefix=config.matrix.command_prefix)
+        # sections of the activity report each feature contributes (bot/features/report): a
+        # callable (start, end: timestamps; tz) -> Section, aggregates only
+        self.report_sections: list = []
         self.scheduler = BackgroundScheduler(timezone=config.timezone,
                                              job_defaults={"coalesce": True, "misfire_grace_time": 3600,
                                                            "max_instances": 1})

@@ -41,7 +41,8 @@ from .answers import (
     NOT_ALLOWED_MODERATORS, ONLY_IN_DIRECT, ONLY_IN_ROOM, ARGUMENTS_REFUSED, RELAY_NOT_CORRESPONDENT, HELP_CMD_AIDE,
     HELP_CMD_RELOAD, HELP_CMD_STATUS, RELOAD_OK, RELOAD_FAILED, status_text,
 )
-from .report import HELP_CMD_GAPS, gaps_text, report_markdown
+from .report import (HELP_CMD_GAPS, REPORT_NEWS_TITLE, REPORT_PRIVACY_NOTE, REPORT_QUESTIONS_TITLE, REPORT_TICKETS_TITLE, gaps_text,
+                     report_markdown, report_news, report_tickets)
 from .privacy import (
     HELP_CMD_FORGET, FORGET_TICKETS, FORGET_FEEDBACK, FORGET_QUESTIONS, FORGET_SUBSCRIPTIONS, _held, forget_confirm,
     forget_done,
@@ -80,7 +81,8 @@ from .cli import (
 
 # the private helpers too (``strings._date`` is used by `pixbot tickets`), as before the split
 __all__ = [
-    "HELP_CMD_GAPS", "gaps_text", "report_markdown",
+    "HELP_CMD_GAPS", "gaps_text", "report_markdown", "REPORT_NEWS_TITLE", "REPORT_QUESTIONS_TITLE",
+    "REPORT_TICKETS_TITLE", "REPORT_PRIVACY_NOTE", "report_news", "report_tickets",
     "literal", "SRC_NOT_UTF8", "SRC_BAD_YAML", "SRC_BAD_FRONT_MATTER", "SRC_FRONT_MATTER_NOT_MAPPING",
     "SRC_EMPTY_FILE", "SRC_FAQ_NOT_LIST", "SRC_ENTRY_NOT_MAPPING", "SRC_UNKNOWN_KEY", "SRC_MISSING_FIELD",
     "SRC_NOT_TEXT", "SRC_BAD_ID", "SRC_DUPLICATE_ID", "SRC_NOT_A_LIST", "SRC_BAD_URL", "SRC_EXAMPLES_NOT_LIST",

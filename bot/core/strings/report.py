@@ -44,5 +44,38 @@ def report_markdown(months: list, start: str, end: str, retention_days: int) -> 
     if any(m.deleted for m in months):
         lines += ["", f"\\* Mois en tout ou partie antérieurs à la durée de conservation ({retention_days} jours) : "
                       "les données de cette période ont été supprimées, les chiffres sont incomplets."]
-    lines += ["", "Chiffres agrégés : le rapport ne contient ni nom, ni identifiant, ni texte de question."]
     return "\n".join(lines)
+
+
+REPORT_PRIVACY_NOTE = "Chiffres agrégés : le rapport ne contient ni nom, ni identifiant, ni texte de question."
+
+
+REPORT_QUESTIONS_TITLE = "Questions posées"
+REPORT_TICKETS_TITLE = "Questions transmises au correspondant (tickets)"
+REPORT_NEWS_TITLE = "Actualités Pix"
+TICKET_STATE_NAMES = {"open": "ouverts", "taken": "pris en charge", "answered": "répondus", "closed": "clos"}
+
+
+def _hours(value) -> str:
+    return "—" if value is None else f"{value:.1f} h".replace(".", ",")
+
+
+def report_tickets(total: int, opened: dict, closed: dict, states: dict, figures: dict) -> str:
+    if not total:
+        return "Aucun ticket ouvert sur la période."
+    lines = [f"{total} ticket(s) ouvert(s) sur la période ; "
+             + ", ".join(f"{n} {TICKET_STATE_NAMES.get(state, state)}" for state, n in sorted(states.items())) + ".",
+             "",
+             f"Délai jusqu'à la première réponse d'un correspondant : médiane {_hours(figures['answer_median'])}, "
+             f"9 sur 10 en moins de {_hours(figures['answer_p90'])}.",
+             f"Délai jusqu'à la clôture : médiane {_hours(figures['close_median'])}, "
+             f"9 sur 10 en moins de {_hours(figures['close_p90'])}.",
+             "", "| mois | ouverts | clos |", "|---|---|---|"]
+    for month in sorted(set(opened) | set(closed)):
+        lines.append(f"| {month} | {opened.get(month, 0)} | {closed.get(month, 0)} |")
+    return "\n".join(lines)
+
+
+def report_news(people: int, rooms: int, digests: int, sent: int, recalled: int) -> str:
+    return (f"Abonnés aujourd'hui : {people} personne(s) et {rooms} salon(s). Sur la période : {digests} point(s) "
+            f"d'actualités envoyé(s), {sent} annonce(s) envoyée(s), dont {recalled} rappelée(s).")

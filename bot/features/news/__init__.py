@@ -25,6 +25,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from functools import partial
 from pathlib import Path
 from typing import Callable
 from zoneinfo import ZoneInfo
@@ -35,6 +36,7 @@ from . import commands
 from .announcements import DRAFT_TTL, URGENT_DRAFT_TTL, Announcements
 from .fetch import FOLDER_PREFIX, USER_AGENT, FetchError, Fetcher, NewsItem, fetch_url, load_announcements, parse_feed
 from .rounds import POLL_SECONDS, RHYTHMS, Rounds
+from .report import news_section
 from .store import KV_BASELINE, KV_REQUEST, MIGRATIONS, NewsStore
 from .text import fold, md_text, one_line, safe_link
 from .topics import item_topics, known_topics, parse_topic_args, topic_names
@@ -173,4 +175,5 @@ class News:
 
 
 def install(app, clock: Callable[[], float] | None = None) -> News:
+    app.report_sections.append(partial(news_section, app.storage))
     return News(app, clock).install()

@@ -43,6 +43,7 @@ def cmd_report(args, load_config: Callable[[argparse.Namespace], Config]) -> int
     from zoneinfo import ZoneInfo
 
     from ...core import strings
+    from ...core.app import App
     from ...core.storage import Storage
     from .activity import csv_rows, month_starts, monthly
 
@@ -53,20 +54,31 @@ def cmd_report(args, load_config: Callable[[argparse.Namespace], Config]) -> int
     if start > end:
         print("--from doit précéder --to", file=sys.stderr)
         return 2
+    zone = ZoneInfo(config.timezone)
+    first = dt.datetime.combine(start, dt.time(), zone).timestamp()
+    last = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone).timestamp()
     storage = Storage(config.database)
     try:
         months = monthly(storage.questions(), storage.feedback(), start, end, config.timezone,
                          time.time() - config.retention_days * 86400)
+        app = App(config, None, storage)  # the features add their sections (tickets, news)
+        sections = [section(first, last, config.timezone) for section in app.report_sections]
     finally:
         storage.close()
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     text = strings.report_markdown(months, start.strftime("%d/%m/%Y"), end.strftime("%d/%m/%Y"),
                                    config.retention_days)
-    (out / "rapport.md").write_text(text + "\n", encoding="utf-8")
-    with open(out / "questions-par-mois.csv", "w", newline="", encoding="utf-8") as f:
+    parts = [text] + [f"## {s.title}\n\n{s.markdown}" for s in sections] + [strings.REPORT_PRIVACY_NOTE]
+    (out / "rapport.md").write_text("\n\n".join(parts) + "\n", encoding="utf-8")
+    files = [out / "rapport.md", out / "questions-par-mois.csv"]
+    with open(files[1], "w", newline="", encoding="utf-8") as f:
         csv.writer(f, delimiter=";").writerows(csv_rows(months))
-    print(f"{out / 'rapport.md'}\n{out / 'questions-par-mois.csv'}")
+    for s in sections:
+        files.append(out / s.csv_name)
+        with open(files[-1], "w", newline="", encoding="utf-8") as f:
+            csv.writer(f, delimiter=";").writerows(s.rows)
+    print("\n".join(str(f) for f in files))
     return 0
 
 

@@ -24,12 +24,15 @@ announcement of tickets created while no adapter was connected.
 
 from __future__ import annotations
 
+from functools import partial
+
 from ...core.brain import Forgetter
 from .commands import THREAD_COMMANDS, parse_faq_args
 from .dialogue import wants_human
 from .feature import Tickets
 from .learned import LearnError, faq_entry_id
 from .states import DAY, STATES
+from .report import tickets_section
 from .store import MIGRATIONS, Ticket, get_ticket, list_tickets, migrate, ticket_messages
 
 __all__ = ["DAY", "MIGRATIONS", "STATES", "THREAD_COMMANDS", "LearnError", "Ticket", "Tickets", "faq_entry_id",
@@ -47,6 +50,7 @@ def install(app) -> Tickets:
     brain.forgetters.append(Forgetter(tickets.count_held, tickets.forget))
     tickets.commands.register(ask_for_human=tickets.dialogue.ask_for_human)
     app.tickets = tickets
+    app.report_sections.append(partial(tickets_section, app.storage))
 
     sched = app.scheduler
     sched.add_job(tickets.purge_expired, "cron", hour=3, minute=17, id="tickets-retention", replace_existing=True)

@@ -1,0 +1,37 @@
+"""The tickets' part of the activity report: opened and closed per month, time to the first
+answer of a correspondent and to closing (median and 90th percentile), tickets by state."""
+
+from __future__ import annotations
+
+from ...core import strings
+from ...core.reports import Section, month_key, quantile_hours
+
+
+def tickets_section(storage, start: float, end: float, tz: str) -> Section:
+    db = storage.db
+    rows = db.execute(
+        "SELECT t.id, t.state, t.created_at, t.closed_at, "
+        "(SELECT MIN(m.created_at) FROM ticket_messages m WHERE m.ticket = t.id AND m.kind = 'correspondent') "
+        "AS first_answer FROM tickets t WHERE t.created_at >= ? AND t.created_at < ? ORDER BY t.id",
+        (start, end)).fetchall()
+    opened: dict[str, int] = {}
+    closed: dict[str, int] = {}
+    states: dict[str, int] = {}
+    to_answer, to_close = [], []
+    for r in rows:
+        opened[month_key(r["created_at"], tz)] = opened.get(month_key(r["created_at"], tz), 0) + 1
+        states[r["state"]] = states.get(r["state"], 0) + 1
+        if r["first_answer"] is not None:
+            to_answer.append(r["first_answer"] - r["created_at"])
+        if r["closed_at"] is not None:
+            to_close.append(r["closed_at"] - r["created_at"])
+            if start <= r["closed_at"] < end:
+                closed[month_key(r["closed_at"], tz)] = closed.get(month_key(r["closed_at"], tz), 0) + 1
+    figures = {
+        "answer_median": quantile_hours(to_answer, 0.5), "answer_p90": quantile_hours(to_answer, 0.9),
+        "close_median": quantile_hours(to_close, 0.5), "close_p90": quantile_hours(to_close, 0.9),
+    }
+    months = sorted(set(opened) | set(closed))
+    csv = [["mois", "tickets ouverts", "tickets clos"]] + [[m, opened.get(m, 0), closed.get(m, 0)] for m in months]
+    return Section(strings.REPORT_TICKETS_TITLE,
+                   strings.report_tickets(len(rows), opened, closed, states, figures), "tickets-par-mois.csv", csv)
