@@ -74,7 +74,8 @@ def find_gaps(storage, engine, since: float, threshold: float = THRESHOLD) -> li
     questions = gap_questions(storage, since)
     if not questions:
         return []
-    vectors = np.stack([np.asarray(engine.embedder.encode_query(q), dtype=np.float32).reshape(-1) for q in questions])
+    embedder = engine.embedder  # one batched call, through the embedding cache, with the query prompt
+    vectors, _ = embedder.encode([embedder.prompted(q, "query") for q in questions])
     gaps = []
     for members in group(vectors, threshold):
         texts = [questions[i] for i in members]
