@@ -147,9 +147,6 @@ class Brain:
     def help_text(self, user: str) -> str:
         return self.registry.help_text(self.is_correspondent(user))
 
-    def _strip_prefix(self, text: str) -> tuple[bool, str]:
-        return self.registry.strip_prefix(text)
-
     def parse_command(self, text: str) -> tuple[Command | None, str, str | None]:
         """(command, args, unknown name): see ``Registry.parse``."""
         return self.registry.parse(text)
@@ -256,7 +253,7 @@ class Brain:
             # "!pix" then something that is no command: a question (or a choice number, « oui »…)
             # like any other; a single unknown word alone (not asked as a question: no "?") is
             # taken for a mistyped command and gets the help
-            text = self._strip_prefix(text)[1]
+            text = self.registry.strip_prefix(text)[1]
         if not text:
             return [self.reply(msg, strings.EMPTY_QUESTION)]
         too_long = len(text) > MAX_QUESTION_CHARS

@@ -90,6 +90,7 @@ class Storage:
         self._memory = str(path) == ":memory:"  # one in-memory database: one shared connection
         if not self._memory:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.lock = threading.RLock()
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._connections_lock = threading.Lock()
@@ -100,7 +101,6 @@ class Storage:
             self.close()
             raise
         first.execute("PRAGMA journal_mode=WAL")
-        self.lock = threading.RLock()
         self._pending: list[list] = []  # after-commit callbacks, one list per open transaction level
         self._owner: int | None = None  # thread inside the open transaction
         self.migrate()
@@ -179,7 +179,7 @@ class Storage:
         callback()
 
     def close(self) -> None:
-        with getattr(self, "lock", threading.RLock()):  # not while another thread is in a transaction
+        with self.lock:  # not while another thread is in a transaction
             with self._connections_lock:
                 for conn in self._connections:
                     conn.close()
