@@ -13,6 +13,7 @@ name is re-exported here):
 - ``privacy``: « oublier mes données »;
 - ``tickets``: questions passed on to the correspondents, and `pixbot tickets`;
 - ``news``: Pix news, and `pixbot news`;
+- ``sessions``: certification sessions, invigilators' reminders, and `pixbot sessions`;
 - ``adapters``: the terminal chat and the Matrix bot;
 - ``cli``: what whoever runs `pixbot` reads (configuration, model, database).
 
@@ -72,6 +73,18 @@ from .news import (
     _topics_label, news_subscription, news_subscribed, news_topics_available, news_unknown_topics, _item_line,
     news_digest, news_latest, news_announcement, news_announce_preview, news_source_line, news_sources,
 )
+from .sessions import (
+    HELP_CMD_SESSIONS, HELP_CMD_CONVOCATIONS, SESSIONS_WEEKDAYS, SESSIONS_MONTHS, SESSIONS_NONE, SESSIONS_TITLE,
+    SESSIONS_LEGEND, SESSIONS_NO_INVIGILATOR, SESSIONS_UNKNOWN_NUMBER, SESSIONS_NUMBER_NEEDED, CONVOCATION_INTRO,
+    REMINDER_ACK, REMINDER_UNAVAILABLE, REMINDER_ALREADY_STARTED, REMINDER_NOT_YOURS, ALERT_UNAVAILABLE,
+    FINALISE_REMINDER, FORGET_NOTICE, FORGET_SESSIONS, FORGET_REMINDERS, FORGET_ANSWERS, IMPORT_WHERE,
+    IMPORT_WHERE_LINE, IMPORT_REFUSED, IMPORT_UNREADABLE, IMPORT_NOT_UTF8, IMPORT_UNKNOWN_FORMAT, IMPORT_EMPTY,
+    IMPORT_WRONG_SEPARATOR, IMPORT_MISSING_COLUMN, IMPORT_REQUIRED, IMPORT_BAD_DATE, IMPORT_BAD_TIME, IMPORT_PAST,
+    IMPORT_BAD_NUMBER, IMPORT_BAD_SESSION_NUMBER, IMPORT_UNKNOWN_INVIGILATOR, IMPORT_SERVER_NOT_ALLOWED,
+    IMPORT_CONFLICT, IMPORT_DUPLICATE, IMPORT_NOT_LIST, IMPORT_NOT_MAPPING, IMPORT_UNKNOWN_KEY, IMPORT_NOT_TEXT,
+    IMPORT_BAD_YAML, IMPORT_DONE, IMPORT_EMAIL_ONLY, CLI_SESSIONS_NONE, CLI_SESSIONS_COLUMNS, french_day,
+    session_when, session_place, session_line, sessions_list, reminder_text, reminder_guide, import_email_only,
+)
 from .adapters import (
     CHAT_WELCOME, CHAT_BYE, CHAT_LOADING, MATRIX_CANNOT_DECRYPT,
 )
@@ -125,4 +138,16 @@ __all__ = [
     "_item_line", "news_digest", "news_latest", "news_announcement", "news_announce_preview", "news_source_line",
     "news_sources", "CHAT_WELCOME", "CHAT_BYE", "CHAT_LOADING", "MATRIX_CANNOT_DECRYPT", "CLI_CONFIG_ERROR",
     "CLI_NO_ADAPTER", "storage_schema_too_new",
+    "HELP_CMD_SESSIONS", "HELP_CMD_CONVOCATIONS", "SESSIONS_WEEKDAYS", "SESSIONS_MONTHS", "SESSIONS_NONE",
+    "SESSIONS_TITLE", "SESSIONS_LEGEND", "SESSIONS_NO_INVIGILATOR", "SESSIONS_UNKNOWN_NUMBER",
+    "SESSIONS_NUMBER_NEEDED", "CONVOCATION_INTRO", "REMINDER_ACK", "REMINDER_UNAVAILABLE",
+    "REMINDER_ALREADY_STARTED", "REMINDER_NOT_YOURS", "ALERT_UNAVAILABLE", "FINALISE_REMINDER", "FORGET_NOTICE",
+    "FORGET_SESSIONS", "FORGET_REMINDERS", "FORGET_ANSWERS", "IMPORT_WHERE", "IMPORT_WHERE_LINE", "IMPORT_REFUSED",
+    "IMPORT_UNREADABLE", "IMPORT_NOT_UTF8", "IMPORT_UNKNOWN_FORMAT", "IMPORT_EMPTY", "IMPORT_WRONG_SEPARATOR",
+    "IMPORT_MISSING_COLUMN", "IMPORT_REQUIRED", "IMPORT_BAD_DATE", "IMPORT_BAD_TIME", "IMPORT_PAST",
+    "IMPORT_BAD_NUMBER", "IMPORT_BAD_SESSION_NUMBER", "IMPORT_UNKNOWN_INVIGILATOR", "IMPORT_SERVER_NOT_ALLOWED",
+    "IMPORT_CONFLICT", "IMPORT_DUPLICATE", "IMPORT_NOT_LIST", "IMPORT_NOT_MAPPING", "IMPORT_UNKNOWN_KEY",
+    "IMPORT_NOT_TEXT", "IMPORT_BAD_YAML", "IMPORT_DONE", "IMPORT_EMAIL_ONLY", "CLI_SESSIONS_NONE",
+    "CLI_SESSIONS_COLUMNS", "french_day", "session_when", "session_place", "session_line", "sessions_list",
+    "reminder_text", "reminder_guide", "import_email_only",
 ]
