@@ -86,7 +86,8 @@ from .sessions import (
     session_when, session_place, session_line, sessions_list, reminder_text, reminder_guide, import_email_only,
 )
 from .adapters import (
-    CHAT_WELCOME, CHAT_BYE, CHAT_LOADING, MATRIX_CANNOT_DECRYPT,
+    CHAT_WELCOME, CHAT_BYE, CHAT_LOADING, MATRIX_CANNOT_DECRYPT, DEAD_NOT_IN_ROOM, DEAD_NOT_ALLOWED_PERSON,
+    DEAD_NO_DIRECT_ROOM, DEAD_FILE_UNREADABLE, DEAD_FILE_TOO_LARGE, CHAT_ATTACHMENT, CHAT_TO_PERSON,
 )
 from .cli import (
     CLI_CONFIG_ERROR, CLI_NO_ADAPTER, storage_schema_too_new,
@@ -136,7 +137,9 @@ __all__ = [
     "NEWS_CLI_UNKNOWN_SUBSCRIBER", "NEWS_CLI_PREVIEW_EMPTY", "NEWS_CLI_SEND_NOW", "NEWS_CLI_FETCHED", "french_date",
     "_topics_label", "news_subscription", "news_subscribed", "news_topics_available", "news_unknown_topics",
     "_item_line", "news_digest", "news_latest", "news_announcement", "news_announce_preview", "news_source_line",
-    "news_sources", "CHAT_WELCOME", "CHAT_BYE", "CHAT_LOADING", "MATRIX_CANNOT_DECRYPT", "CLI_CONFIG_ERROR",
+    "news_sources", "CHAT_WELCOME", "CHAT_BYE", "CHAT_LOADING", "MATRIX_CANNOT_DECRYPT", "DEAD_NOT_IN_ROOM",
+    "DEAD_NOT_ALLOWED_PERSON", "DEAD_NO_DIRECT_ROOM", "DEAD_FILE_UNREADABLE", "DEAD_FILE_TOO_LARGE", "CHAT_ATTACHMENT",
+    "CHAT_TO_PERSON", "CLI_CONFIG_ERROR",
     "CLI_NO_ADAPTER", "storage_schema_too_new",
     "HELP_CMD_SESSIONS", "HELP_CMD_CONVOCATIONS", "SESSIONS_WEEKDAYS", "SESSIONS_MONTHS", "SESSIONS_NONE",
     "SESSIONS_TITLE", "SESSIONS_LEGEND", "SESSIONS_NO_INVIGILATOR", "SESSIONS_UNKNOWN_NUMBER",
