@@ -30,9 +30,6 @@ class Platform:
         """Markdown naming ``user`` so that they are notified."""
         return user
 
-    def direct(self, user: str) -> str:
-        return user
-
     def find_user(self, text: str) -> str | None:
         """The first person's id written in ``text`` (e.g. after « assigner »)."""
         match = self.user_id.search(text)
