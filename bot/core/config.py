@@ -68,23 +68,19 @@ class NewsConfig:
     latest_count: int = 5  # items shown by `actus`
 
 
-DEFAULT_CONVOCATION = """Objet : convocation à la certification Pix
-
-Bonjour,
-
-Vous êtes convoqué(e) à une session de certification Pix le {date} à {heure}, {site}, salle {salle}.
-
-Merci de vous présenter 15 minutes avant le début, avec une pièce d'identité en cours de validité : votre identité
-sera vérifiée avec la feuille d'émargement. Vérifiez dès maintenant que vous savez vous connecter à votre compte Pix
-(adresse e-mail ou identifiant, et mot de passe) : vous en aurez besoin le jour de la session.
-
-Le surveillant vous donnera sur place le numéro de session et le code d'accès. Téléphone, intelligence artificielle
-et communication sont interdits pendant l'épreuve.
-
-Si vous bénéficiez d'un aménagement (temps majoré, accessibilité) ou si vous ne pouvez pas venir, prévenez-nous au
-plus vite en répondant à ce message.
-
-Bonne certification !"""
+DEFAULT_CONVOCATION = (
+    "Objet : convocation à la certification Pix\n\n"
+    "Bonjour,\n\n"
+    "Vous êtes convoqué(e) à une session de certification Pix le {date} à {heure}, {site}, salle {salle}.\n\n"
+    "Merci d'arriver un peu en avance, avec une pièce d'identité en cours de validité : votre identité sera "
+    "vérifiée avec la feuille d'émargement. Vérifiez dès maintenant que vous savez vous connecter à votre compte "
+    "Pix (adresse e-mail ou identifiant, et mot de passe) : vous en aurez besoin le jour de la session.\n\n"
+    "Le surveillant vous donnera sur place le code d'accès à la session. Téléphone, intelligence artificielle et "
+    "communication sont interdits pendant l'épreuve.\n\n"
+    "Si vous bénéficiez d'un aménagement (temps majoré, accessibilité) ou si vous ne pouvez pas venir, "
+    "prévenez-nous au plus vite en répondant à ce message.\n\n"
+    "Bonne certification !"
+)
 
 CONVOCATION_FIELDS = ("date", "heure", "site", "salle", "numero", "candidats")
 
