@@ -13,6 +13,7 @@ import pytest
 from nio import RoomMessageNotice
 
 from bot.features import sessions
+from synapse_server import PASSWORD, Peer
 
 pytestmark = pytest.mark.matrix
 
@@ -52,13 +53,24 @@ def clock():
 
 
 @pytest.fixture
-def sessions_harness(make_harness, staff, colleague, clock):
-    return make_harness([staff.user_id], [staff.user_id, colleague.user_id],
+async def invigilator(synapse):
+    """Someone who never talked to this bot's account before (it outlives a test): their direct
+    chat with the bot is the one they open here, and no other."""
+    await asyncio.to_thread(synapse.register, "invigilator", PASSWORD)
+    peer = await Peer(synapse, "invigilator").start()
+    yield peer
+    await peer.close()
+
+
+@pytest.fixture
+def sessions_harness(make_harness, staff, invigilator, clock):
+    return make_harness([staff.user_id], [staff.user_id, invigilator.user_id],
                         features=[lambda app: sessions.install(app, clock=clock)])
 
 
-async def test_reminders_reach_the_invigilator_who_answers_ok_then_empeche(sessions_harness, staff, colleague,
+async def test_reminders_reach_the_invigilator_who_answers_ok_then_empeche(sessions_harness, staff, invigilator,
                                                                            clock, tmp_path):
+    colleague = invigilator
     h = sessions_harness
     app = h.app
     bot = await h.start()
