@@ -285,6 +285,19 @@ def test_reimport_keeps_numbers_and_moves_or_removes_sessions(app, tmp_path):
                                                   (n1, "2025-06-19", "B204")]
 
 
+def test_a_session_numbered_by_pix_since_the_last_import_stays_the_same_session(app, tmp_path, clock):
+    app.sessions.import_file(write(tmp_path, "v1.yaml", calendar_yaml(session_yaml(people=(ALICE,)))))
+    clock.set(at(2025, 6, 5, 9, 0))
+    assert app.sessions.tick() == 1
+    say(app, "ok", sender=ALICE)
+    result, _ = app.sessions.import_file(write(tmp_path, "v2.yaml", calendar_yaml(
+        session_yaml(people=(ALICE,), extra="    numero: 98765\n"))))
+    assert (result.added, result.removed, result.kept) == (0, 0, 1)
+    assert calendar(app)[0][0] == 1 and calendar(app)[0][5] == [(ALICE, "ok")]
+    assert app.sessions.store.session(1)["pix_number"] == "98765"
+    assert app.sessions.tick() == 0  # its reminder is not sent again
+
+
 # -- reminders ------------------------------------------------------------------------------------
 def dms(app, person) -> list[str]:
     return [plain(r.text) for r in app.brain.outlet.to(app.brain.platform.direct(person))]

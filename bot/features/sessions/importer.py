@@ -281,7 +281,8 @@ def _read_csv(text: str, checker: Checker) -> list[SessionEntry]:
                 continue
             sessions[key] = SessionEntry(key=key, day=day.isoformat(), time=time, starts_at=starts_at, site=site,
                                          room=room, candidates=1 if candidate else 0, pix_number=pix_number,
-                                         notes=notes, invigilators=people, line=line)
+                                         notes=notes, invigilators=people, line=line,
+                                         place_key=session_key(None, site, room, day, time))
             first_line[key] = line
             continue
         # another line of the same session (one line per candidate): it must agree
@@ -382,7 +383,7 @@ def _read_yaml(text: str, checker: Checker) -> list[SessionEntry]:
         first_line[key] = line
         entries.append(SessionEntry(key=key, day=day.isoformat(), time=time, starts_at=starts_at, site=site,
                                     room=room, candidates=candidates, pix_number=pix_number, notes=notes or None,
-                                    invigilators=people, line=line))
+                                    invigilators=people, line=line, place_key=session_key(None, site, room, day, time)))
     return entries
 
 

@@ -71,6 +71,7 @@ class SessionEntry:
     notes: str | None = None
     invigilators: list[Invigilator] = field(default_factory=list)
     line: int = 0  # where it starts in the file
+    place_key: str = ""  # site + room + date + time: finds the session imported before Pix numbered it
 
 
 @dataclass
@@ -101,12 +102,19 @@ class SessionsStore:
         whose key is kept keeps its number, its reminders and the answers of invigilators still
         named; moved (another start), its answers and unsent reminders start over; an upcoming
         session missing from ``entries`` goes, with its reminders. Past sessions stay (their
-        finalisation reminder, until the retention period)."""
+        finalisation reminder, until the retention period). A session first imported without
+        a Pix session number and now given one (same site, room, date and time) is the same."""
         result = ImportResult()
         with self.storage.transaction():
             current = {r["key"]: dict(r) for r in self.db.execute(
                 "SELECT * FROM sessions_sessions WHERE starts_at > ?", (now,))}
             wanted = {e.key for e in entries}
+            for entry in entries:  # imported before Pix numbered it: the same session, now numbered
+                if entry.pix_number and entry.key not in current and entry.place_key not in wanted:
+                    earlier = current.get(entry.place_key)
+                    if earlier is not None and earlier["pix_number"] is None:
+                        self.db.execute("UPDATE sessions_sessions SET key = ? WHERE id = ?", (entry.key, earlier["id"]))
+                        current[entry.key] = current.pop(entry.place_key)
             for key, row in current.items():
                 if key not in wanted:
                     self.db.execute("DELETE FROM sessions_sessions WHERE id = ?", (row["id"],))
