@@ -129,6 +129,19 @@ def test_an_administrator_role_needs_a_reason_and_certif_is_asked_for(chat, stor
     assert tuple(row) == ("certif", "administrateur", "Je remplace la référente pendant son congé")
 
 
+def test_answers_that_start_like_a_command_are_answers_and_commands_still_work(chat, storage):
+    chat.say("accès orga", event_id="$start")
+    [unit] = fill(chat, [EMAIL])
+    [help_text] = fill(chat, ["aide"])  # a command of the person's: answered, the dialogue waits
+    assert help_text.kind == "help"
+    [role] = fill(chat, ["Note : je suis à l'UFR de chimie"])
+    assert role.text == strings.ACCESS_ASK_ROLE
+    fill(chat, ["membre"])
+    [confirm] = fill(chat, ["Prendre en charge les campagnes de L1"])
+    assert "Prendre en charge les campagnes de L1" in plain(confirm.text)
+    assert "Note : je suis à l'UFR de chimie" in plain(confirm.text)
+
+
 def test_cancel_at_any_step_leaves_nothing(chat, storage):
     for n, steps in enumerate(([], [EMAIL], [EMAIL, "UFR"], [EMAIL, "UFR", "membre", "Cours"])):
         chat.say("accès orga", event_id=f"$start{n}")

@@ -32,7 +32,7 @@ from ...core.brain import Incoming, Reply
 from ...core.commands import DIRECT
 from ...core.messages import yes_or_no
 from . import states
-from .commands import on_ticket
+from .commands import THREAD_COMMANDS, on_ticket
 from .context import Context
 from .store import Ticket
 
@@ -105,7 +105,10 @@ class AccessRequests:
                 usage="accepter [membre|administrateur]")(self.accept)
         command("refuser", strings.HELP_CMD_REFUSE, admin=True, takes_args=True, usage="refuser [motif]")(self.refuse)
         command("invité", strings.HELP_CMD_INVITED, admin=True, takes_args=True, aliases=("invitée",))(self.invited)
-        self.brain.on_state("access")(self.on_answer)
+        # the dialogue's answers come before everything but the person's own commands: a state
+        # handler would run after the commands, and a purpose such as « Prendre en charge les
+        # campagnes » or « Note : … » would be taken for a ticket command
+        self.brain.add_interceptor(self.intercept, priority=5)
         self.brain.on_state("access_offer")(self.on_offer)
         for action, space in ACTIONS.items():
             self.brain.actions[action] = partial(self.offer, space)
@@ -164,6 +167,19 @@ class AccessRequests:
     def _summary(state: dict) -> str:
         return strings.access_summary(state["space"], state["email"], state["unit"], state["role"],
                                       state.get("reason"), state["purpose"])
+
+    def intercept(self, msg: Incoming) -> list[Reply] | None:
+        """A message of someone in the middle of the dialogue: their answer, unless it is one of
+        their commands (« aide », « mes demandes »…: run as usual, the dialogue waits)."""
+        if not (msg.is_direct or msg.addressed) or msg.reaction_to:
+            return None
+        state, _ = self.storage.get_state(msg.room, msg.sender)
+        if not state or state.get("type") != "access":
+            return None
+        cmd, _, _ = self.brain.parse_command(msg.text)
+        if cmd is not None and cmd.name not in THREAD_COMMANDS:
+            return None
+        return self.on_answer(msg, state, self.brain.registry.strip_prefix(msg.text)[1])
 
     def on_answer(self, msg: Incoming, state: dict, text: str) -> list[Reply]:
         """The next answer of the dialogue: checked, stored in the state, the next question asked."""
