@@ -7,29 +7,15 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from nio import RoomMessageNotice
 
 from bot.core import strings
 from bot.core.render import plain
 from bot.features import tickets
-from synapse_server import relation
+from synapse_server import content, from_bot, in_thread, relation
 
 pytestmark = pytest.mark.matrix
 
 EMAIL = "colleague@univ-exemple.fr"
-
-
-def content(event) -> dict:
-    return event.source.get("content") or {}
-
-
-def in_thread(root: str) -> dict:
-    return {"m.relates_to": {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
-                             "m.in_reply_to": {"event_id": root}}}
-
-
-def from_bot(bot_id, room, predicate=lambda e: True):
-    return lambda r, e: (r == room and e.sender == bot_id and isinstance(e, RoomMessageNotice) and predicate(e))
 
 
 @pytest.fixture

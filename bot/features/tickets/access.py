@@ -261,92 +261,73 @@ class AccessRequests:
     def _target(self, msg: Incoming, args: str):
         return self._commands._target(msg, args)
 
-    def _request(self, msg: Incoming, ticket: Ticket) -> tuple[dict | None, list[Reply]]:
+    def _request(self, msg: Incoming, ticket: Ticket, allowed: tuple[str, ...]) -> tuple[dict | None, list[Reply]]:
+        """The request of ``ticket`` if its status is one of ``allowed``, else (None, the refusal)."""
         details = self.details(ticket.id) if ticket.kind == KIND else None
         if details is None:
             return None, [self.brain.reply(msg, strings.ACCESS_NOT_A_REQUEST.format(n=ticket.id), kind="error")]
-        return details, []
+        status = details["status"]
+        if status in allowed:
+            return details, []
+        text = (strings.ACCESS_NOT_ACCEPTED.format(n=ticket.id) if status == PENDING
+                else strings.ACCESS_ALREADY_DECIDED.format(n=ticket.id, status=strings.ACCESS_STATUSES[status]))
+        return None, [self.brain.reply(msg, text, kind="error")]
 
-    def _decide(self, number: int, msg: Incoming, status: str, **fields) -> None:
+    def _decide(self, ticket: Ticket, msg: Incoming, status: str, ticket_fields: dict, **fields) -> None:
+        """Record a decision on the request and its ticket, logged (one transaction)."""
         now = self.store.clock()
         fields.update(status=status)
         cols = ", ".join(f"{k} = ?" for k in fields)
-        self.storage.db.execute(f"UPDATE access_requests SET {cols} WHERE ticket = ?", (*fields.values(), number))
-        self.store.log(number, "event", msg, status)
-        self.store.update(number, activity_at=now)
+        with self.storage.transaction() as db:
+            db.execute(f"UPDATE access_requests SET {cols} WHERE ticket = ?", (*fields.values(), ticket.id))
+            self.store.log(ticket.id, "event", msg, status)
+            self.store.update(ticket.id, activity_at=now, **ticket_fields)
 
     @on_ticket
     def accept(self, msg: Incoming, ticket: Ticket, rest: str) -> list[Reply]:
-        request, refused = self._request(msg, ticket)
+        request, refused = self._request(msg, ticket, (PENDING,))
         if request is None:
             return refused
-        if request["status"] != PENDING:
-            return [self.brain.reply(msg, strings.ACCESS_ALREADY_DECIDED.format(
-                n=ticket.id, status=strings.ACCESS_STATUSES[request["status"]]), kind="error")]
-        role = request["role"]
-        if rest.strip():
-            role = read_role(rest)
-            if role is None:
-                return [self.brain.reply(msg, strings.ACCESS_BAD_GRANTED_ROLE, kind="error")]
-        with self.storage.transaction():
-            self._decide(ticket.id, msg, ACCEPTED, granted_role=role, decided_by=msg.sender,
-                         decided_at=self.store.clock())
-            if ticket.state != states.CLOSED:
-                self.store.update(ticket.id, state=states.taken(ticket.state), assignee=msg.sender)
-        return [self.brain.reply(msg, strings.access_accepted_corr(ticket.id, request["space"], role, request["email"])),
-                self.ctx.to_asker(ticket, strings.access_accepted_asker(ticket.id, request["space"], role,
-                                                                        request["email"]))]
+        role = read_role(rest) if rest.strip() else request["role"]
+        if role is None:
+            return [self.brain.reply(msg, strings.ACCESS_BAD_GRANTED_ROLE, kind="error")]
+        taken = {} if ticket.state == states.CLOSED else {"state": states.taken(ticket.state), "assignee": msg.sender}
+        self._decide(ticket, msg, ACCEPTED, taken, granted_role=role, decided_by=msg.sender,
+                     decided_at=self.store.clock())
+        space, email = request["space"], request["email"]
+        return [self.brain.reply(msg, strings.access_accepted_corr(ticket.id, space, role, email)),
+                self.ctx.to_asker(ticket, strings.access_accepted_asker(ticket.id, space, role, email))]
 
     @on_ticket
     def refuse(self, msg: Incoming, ticket: Ticket, rest: str) -> list[Reply]:
-        request, refused = self._request(msg, ticket)
+        request, refused = self._request(msg, ticket, OPEN_STATUSES)
         if request is None:
             return refused
-        if request["status"] not in OPEN_STATUSES:
-            return [self.brain.reply(msg, strings.ACCESS_ALREADY_DECIDED.format(
-                n=ticket.id, status=strings.ACCESS_STATUSES[request["status"]]), kind="error")]
         reason = rest.strip()[:MAX_FIELD * 5]
         now = self.store.clock()
-        with self.storage.transaction():
-            self._decide(ticket.id, msg, REFUSED, refusal=reason or None, decided_by=msg.sender, decided_at=now)
-            self.store.update(ticket.id, state=states.CLOSED, closed_at=now)
+        self._decide(ticket, msg, REFUSED, {"state": states.CLOSED, "closed_at": now}, refusal=reason or None,
+                     decided_by=msg.sender, decided_at=now)
         return [self.brain.reply(msg, strings.access_refused_corr(ticket.id)),
                 self.ctx.to_asker(ticket, strings.access_refused_asker(ticket.id, request["space"], reason))]
 
     @on_ticket
     def invited(self, msg: Incoming, ticket: Ticket, rest: str) -> list[Reply]:
-        request, refused = self._request(msg, ticket)
+        request, refused = self._request(msg, ticket, (ACCEPTED,))
         if request is None:
             return refused
-        if request["status"] != ACCEPTED:
-            if request["status"] == PENDING:
-                return [self.brain.reply(msg, strings.ACCESS_NOT_ACCEPTED.format(n=ticket.id), kind="error")]
-            return [self.brain.reply(msg, strings.ACCESS_ALREADY_DECIDED.format(
-                n=ticket.id, status=strings.ACCESS_STATUSES[request["status"]]), kind="error")]
         now = self.store.clock()
-        with self.storage.transaction():
-            self._decide(ticket.id, msg, INVITED, invited_at=now)
-            self.store.update(ticket.id, state=states.CLOSED, closed_at=now)
+        self._decide(ticket, msg, INVITED, {"state": states.CLOSED, "closed_at": now}, invited_at=now)
         return [self.brain.reply(msg, strings.access_invited_corr(ticket.id)),
                 self.ctx.to_asker(ticket, strings.access_invited_asker(ticket.id, request["space"], request["email"]))]
 
     # -- listings ---------------------------------------------------------------------------------
     def _rows(self, asker: str | None = None, everything: bool = True) -> list[dict]:
-        sql = ("SELECT t.id, t.asker, t.asker_name, t.created_at, a.* FROM tickets t "
-               "JOIN access_requests a ON a.ticket = t.id WHERE 1 = 1")
-        params: list = []
-        if asker is not None:
-            sql += " AND t.asker = ?"
-            params.append(asker)
-        if not everything:
-            sql += " AND a.status IN (?, ?)"
-            params += list(OPEN_STATUSES)
-        return [dict(r) for r in self.storage.db.execute(sql + " ORDER BY t.id", params)]
+        rows = requests(self.storage, asker=asker)
+        return rows if everything else [r for r in rows if r["status"] in OPEN_STATUSES]
 
     def listing(self, msg: Incoming, args: str) -> list[Reply]:
         everything = fold_accents(args.strip().lower()) in ("toutes", "tous", "tout")
-        rows = [(r["id"], r["space"], r["role"], r["email"], r["unit"], r["status"], r["created_at"],
-                 r["asker_name"] or r["asker"]) for r in self._rows(everything=everything)[-30:]]
+        rows = [listed(r) for r in self._rows(everything=everything)[-30:]]
         return [self.brain.reply(msg, strings.access_list(rows, everything, self.ctx.config.timezone))]
 
     def mine(self, msg: Incoming, args: str) -> list[Reply]:
@@ -357,11 +338,29 @@ class AccessRequests:
         return len(self._rows(asker=user))
 
 
+def requests(storage, asker: str | None = None, status: str | None = None) -> list[dict]:
+    """Access requests with their ticket's asker and date, by number (or by invitation date for
+    ``status`` invited)."""
+    sql = ("SELECT t.id, t.asker, t.asker_name, t.created_at, a.* FROM tickets t "
+           "JOIN access_requests a ON a.ticket = t.id WHERE 1 = 1")
+    params: list = []
+    for column, value in (("t.asker", asker), ("a.status", status)):
+        if value is not None:
+            sql += f" AND {column} = ?"
+            params.append(value)
+    order = " ORDER BY a.invited_at" if status == INVITED else " ORDER BY t.id"
+    return [dict(r) for r in storage.db.execute(sql + order, params)]
+
+
+def listed(row: dict) -> tuple:
+    """A request as ``strings.access_list`` shows it."""
+    return (row["id"], row["space"], row["role"], row["email"], row["unit"], row["status"], row["created_at"],
+            row["asker_name"] or row["asker"])
+
+
 def granted(storage, year: int | None, tz: str) -> list[dict]:
     """Requests whose invitation was sent (in ``year``, in the time zone ``tz``; None: all)."""
-    rows = [dict(r) for r in storage.db.execute(
-        "SELECT t.id, t.asker, t.asker_name, t.created_at, a.* FROM tickets t JOIN access_requests a "
-        "ON a.ticket = t.id WHERE a.status = ? ORDER BY a.invited_at", (INVITED,))]
+    rows = requests(storage, status=INVITED)
     if year is None:
         return rows
     return [r for r in rows if datetime.fromtimestamp(r["invited_at"], ZoneInfo(tz)).year == year]

@@ -102,7 +102,7 @@ def cmd_access(args, load_config: Callable[[argparse.Namespace], Config]) -> int
 
     from ...core.render import plain
     from ...core.storage import Storage
-    from .access import OPEN_STATUSES, export_granted
+    from .access import OPEN_STATUSES, export_granted, listed, requests
     from .store import migrate
 
     config = load_config(args)
@@ -114,11 +114,7 @@ def cmd_access(args, load_config: Callable[[argparse.Namespace], Config]) -> int
             count = export_granted(storage, path, args.annee, config.timezone)
             print(strings.CLI_ACCESS_EXPORTED.format(count=count, path=path))
             return 0
-        rows = storage.db.execute(
-            "SELECT t.id, a.space, a.role, a.email, a.unit, a.status, t.created_at, "
-            "COALESCE(t.asker_name, t.asker) FROM tickets t JOIN access_requests a ON a.ticket = t.id "
-            "ORDER BY t.id").fetchall()
-        rows = [tuple(r) for r in rows if args.toutes or r[5] in OPEN_STATUSES]
+        rows = [listed(r) for r in requests(storage) if args.toutes or r["status"] in OPEN_STATUSES]
         print(plain(strings.access_list(rows, args.toutes, config.timezone)))
         return 0
     finally:
