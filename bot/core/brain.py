@@ -61,6 +61,10 @@ class Brain:
         # - forgetters: every part that keeps something about a person registers one, so that
         #   « oublier mes données » removes every trace (the core's own records come first)
         self.forgetters: list[Forgetter] = []
+        # - actions: what a feature offers after answering an FAQ entry that names it
+        #   (``action: demande-acces-orga``): handler(msg, item, reply) may add to the reply and
+        #   set the person's conversation state (inside the message's transaction)
+        self.actions: dict[str, Callable[[Incoming, object, Reply], None]] = {}
         self.outlet: Callable[[list[Reply]], None] | None = None
         # - redactor is set by an adapter that can take back a message it sent (room, event id,
         #   reason); callable from any thread, it only queues the redaction
@@ -321,8 +325,12 @@ class Brain:
 
     def _answer_reply(self, msg: Incoming, item, question: str) -> Reply:
         text = strings.answer_text(item.title, item.body, item.kind, item.source)
-        return self.reply(msg, text, kind="answer", reactions=["👍", "👎"],
+        reply = self.reply(msg, text, kind="answer", reactions=["👍", "👎"],
                            payload={"item": item.id, "question": question})
+        action = self.actions.get(getattr(item, "action", None) or "")
+        if action is not None:
+            action(msg, item, reply)
+        return reply
 
     def answer_question(self, msg: Incoming, question: str) -> list[Reply]:
         outcome: SearchOutcome = self.engine.ask(question)

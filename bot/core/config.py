@@ -49,6 +49,15 @@ class TicketsConfig:
 
 
 @dataclass
+class AccessConfig:
+    """Access requests to Pix Orga / Pix Certif (owned by bot/features/tickets/access.py)."""
+
+    # the invitation must go to an address of one of these domains (e.g. univ-exemple.fr; its
+    # subdomains too); empty: any well-formed address
+    mail_domains: list[str] = field(default_factory=list)
+
+
+@dataclass
 class NewsConfig:
     """Pix news (owned by bot/features/news/)."""
 
@@ -120,6 +129,7 @@ class Config:
     log_level: str = "INFO"
     timezone: str = "Europe/Paris"
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
+    access: AccessConfig = field(default_factory=AccessConfig)
     news: NewsConfig = field(default_factory=NewsConfig)
     sessions: SessionsConfig = field(default_factory=SessionsConfig)
 
@@ -137,7 +147,7 @@ class Config:
         return self.data_dir / "onnx"
 
 _TOP_KEYS = {"data_dir", "sources", "search", "matrix", "correspondents", "storage", "log_level", "timezone",
-             "tickets", "news", "sessions"}
+             "tickets", "access", "news", "sessions"}
 
 
 def _check_keys(section: str, data: dict, allowed: set[str]) -> None:
@@ -298,6 +308,9 @@ def load_config(path: Path | None = None) -> Config:
         raise ConfigError("matrix.messages_per_second must be positive")
     tickets = TicketsConfig()
     _fill("tickets", tickets, data.get("tickets") or {})
+    access = AccessConfig()
+    _fill("access", access, data.get("access") or {})
+    access.mail_domains = [d.strip().lower().lstrip("@") for d in access.mail_domains if str(d).strip()]
     news = NewsConfig()
     _fill("news", news, data.get("news") or {})
     _check_news(news)
@@ -338,6 +351,7 @@ def load_config(path: Path | None = None) -> Config:
         log_level=str(data.get("log_level", "INFO")).upper(),
         timezone=timezone,
         tickets=tickets,
+        access=access,
         news=news,
         sessions=sessions,
     )

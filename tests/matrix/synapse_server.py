@@ -292,6 +292,21 @@ class Peer:
         return await self.reply_to(bot_id, await self.send(room_id, text), timeout)
 
 
+def content(event: Event) -> dict:
+    return event.source.get("content") or {}
+
+
+def in_thread(root: str) -> dict:
+    """The relation of a message posted in the thread of ``root`` (as clients send it)."""
+    return {"m.relates_to": {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
+                             "m.in_reply_to": {"event_id": root}}}
+
+
+def from_bot(bot_id: str, room: str, predicate=lambda e: True):
+    """A ``wait_for`` predicate: a notice of the bot in ``room`` that satisfies ``predicate``."""
+    return lambda r, e: (r == room and e.sender == bot_id and isinstance(e, RoomMessageNotice) and predicate(e))
+
+
 def relation(event: Event) -> dict:
     return (event.source.get("content") or {}).get("m.relates_to") or {}
 

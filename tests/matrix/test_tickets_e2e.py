@@ -6,28 +6,14 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-from nio import RoomMessageNotice
 
 from bot.features import tickets
-from synapse_server import relation
+from synapse_server import content, from_bot, in_thread, relation
 
 pytestmark = pytest.mark.matrix
 
 UNANSWERABLE = "Où se gare-t-on sur le campus le samedi ?"
 ANSWER = "Le parking P2 (bâtiment B) est ouvert le samedi de 8 h à 18 h, sans badge."
-
-
-def content(event) -> dict:
-    return event.source.get("content") or {}
-
-
-def in_thread(root: str) -> dict:
-    return {"m.relates_to": {"rel_type": "m.thread", "event_id": root, "is_falling_back": True,
-                             "m.in_reply_to": {"event_id": root}}}
-
-
-def from_bot(bot_id, room, predicate=lambda e: True):
-    return lambda r, e: (r == room and e.sender == bot_id and isinstance(e, RoomMessageNotice) and predicate(e))
 
 
 @pytest.fixture

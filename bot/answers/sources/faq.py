@@ -1,5 +1,6 @@
 """The FAQ: every ``*.yaml``/``*.yml`` file below the FAQ folder, a YAML list of entries
-(``id``, ``question``, ``variants``, ``answer``, ``topics``, ``source``), placeholders rendered."""
+(``id``, ``question``, ``variants``, ``answer``, ``topics``, ``source``, and ``action``: what the
+bot offers to do after the answer, e.g. ``demande-acces-orga``), placeholders rendered."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from ..placeholders import Placeholders, line_in
 from .items import URL_RE, Item, LoadResult, SourceProblem, as_str_list, read_yaml_list, yaml_files
 
 FAQ_ID_RE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
-FAQ_KEYS = {"id", "question", "variants", "answer", "topics", "source"}
+FAQ_KEYS = {"id", "question", "variants", "answer", "topics", "source", "action"}
 
 
 def load_faq(faq_dir: Path, result: LoadResult, seen: dict[str, str] | None = None,
@@ -81,6 +82,9 @@ def _load_faq_entry(rel: str, index: int, line: int | None, raw, result: LoadRes
     source = raw.get("source")
     if source is not None and (not isinstance(source, str) or not URL_RE.match(source.strip())):
         error(strings.SRC_BAD_URL.format(value=source))
+    action = raw.get("action")
+    if action is not None and (not isinstance(action, str) or not FAQ_ID_RE.match(action.strip())):
+        error(strings.SRC_BAD_ACTION.format(value=action))
     if len(result.errors) > errors_before:
         return
     placeholders = placeholders if placeholders is not None else Placeholders()
@@ -113,5 +117,6 @@ def _load_faq_entry(rel: str, index: int, line: int | None, raw, result: LoadRes
             topics=tuple(t.lower() for t in topics),
             origin=rel,
             line=line,
+            action=action.strip() if isinstance(action, str) else None,
         )
     )

@@ -32,11 +32,12 @@ class Item:
     origin: str = ""  # file the item comes from, relative to its root folder
     line: int | None = None
     examples: tuple[str, ...] = ()  # example questions from sources.training_dir (first chunk only)
+    action: str | None = None  # FAQ: what the bot offers to do after this answer (a feature's name for it)
 
     def content_hash(self) -> str:
         h = hashlib.sha256()
         for part in (self.id, self.title, self.body, *self.phrasings, self.source or "", *self.topics,
-                     *self.examples):
+                     *self.examples, *([f"action:{self.action}"] if self.action else [])):
             h.update(part.encode("utf-8"))
             h.update(b"\x00")
         return h.hexdigest()

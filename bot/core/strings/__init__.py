@@ -11,6 +11,7 @@ name is re-exported here):
 - ``sources``: loading and checking the content (`pixbot index`, `pixbot check`, `recharger`);
 - ``answers``: answers, suggestions, help, the core commands, the bot's status;
 - ``privacy``: « oublier mes données »;
+- ``access``: access requests to Pix Orga and Pix Certif, and `pixbot demandes`;
 - ``tickets``: questions passed on to the correspondents, and `pixbot tickets`;
 - ``news``: Pix news, and `pixbot news`;
 - ``sessions``: certification sessions, invigilators' reminders, and `pixbot sessions`;
@@ -26,7 +27,7 @@ from ..render import literal
 from .sources import (
     SRC_NOT_UTF8, SRC_BAD_YAML, SRC_BAD_FRONT_MATTER, SRC_FRONT_MATTER_NOT_MAPPING, SRC_EMPTY_FILE, SRC_FAQ_NOT_LIST,
     SRC_ENTRY_NOT_MAPPING, SRC_UNKNOWN_KEY, SRC_MISSING_FIELD, SRC_NOT_TEXT, SRC_BAD_ID, SRC_DUPLICATE_ID,
-    SRC_NOT_A_LIST, SRC_BAD_URL, SRC_EXAMPLES_NOT_LIST, SRC_BAD_EXAMPLE, SRC_EXAMPLE_UNKNOWN_ID,
+    SRC_NOT_A_LIST, SRC_BAD_URL, SRC_BAD_ACTION, SRC_EXAMPLES_NOT_LIST, SRC_BAD_EXAMPLE, SRC_EXAMPLE_UNKNOWN_ID,
     SRC_UNKNOWN_PLACEHOLDER, SRC_PLACEHOLDER_IN_TITLE, LOCAL_NOT_MAPPING, LOCAL_BAD_KEY, LOCAL_NOT_TEXT,
     PLACEHOLDER_UNSET, placeholder_themes, CHECK_EMPTY_TEXT, CHECK_NO_VARIANT, CHECK_LINK_NO_TEXT, CHECK_BAD_LINK,
     CHECK_BAD_ADDRESS, CHECK_PROBLEMS, CHECK_CLEAN, CHECK_UNKNOWN_LABEL, CHECK_STATUS_CONTRADICTION, CHECK_UNCAVEATED,
@@ -48,6 +49,16 @@ from .privacy import (
     HELP_CMD_FORGET, FORGET_TICKETS, FORGET_FEEDBACK, FORGET_QUESTIONS, FORGET_SUBSCRIPTIONS, _held, forget_confirm,
     forget_done,
     FORGET_CANCELLED,
+)
+from .access import (
+    ACCESS_SPACES, ACCESS_ROLES, ACCESS_STATUSES, HELP_CMD_ACCESS_ORGA, HELP_CMD_ACCESS_CERTIF, HELP_CMD_ACCESS,
+    HELP_CMD_MY_REQUESTS, HELP_CMD_REQUESTS, HELP_CMD_ACCEPT, HELP_CMD_REFUSE, HELP_CMD_INVITED, ACCESS_OFFER,
+    ACCESS_ASK_SPACE, ACCESS_BAD_SPACE, ACCESS_ASK_EMAIL, ACCESS_BAD_EMAIL, ACCESS_BAD_DOMAIN, ACCESS_ASK_UNIT,
+    ACCESS_BAD_UNIT, ACCESS_ASK_ROLE, ACCESS_BAD_ROLE, ACCESS_ASK_REASON, ACCESS_ASK_PURPOSE, ACCESS_BAD_TEXT,
+    ACCESS_CANCELLED, ACCESS_CONFIRM_AGAIN, ACCESS_OFFER_DECLINED, access_summary, access_confirm, access_created,
+    access_card, ACCESS_NOT_A_REQUEST, ACCESS_ALREADY_DECIDED, ACCESS_NOT_ACCEPTED, ACCESS_BAD_GRANTED_ROLE,
+    access_accepted_corr, access_accepted_asker, access_invited_corr, access_invited_asker, access_refused_corr,
+    access_refused_asker, access_list, my_access_requests, FORGET_ACCESS, CLI_ACCESS_EXPORTED, ACCESS_CSV_HEADER,
 )
 from .tickets import (
     TICKET_STATES, HELP_CMD_CORRESPONDANT, HELP_CMD_MY_QUESTIONS, HELP_CMD_TICKETS, HELP_CMD_TAKE, HELP_CMD_ASSIGN,
@@ -99,7 +110,7 @@ __all__ = [
     "REPORT_TICKETS_TITLE", "REPORT_PRIVACY_NOTE", "report_news", "report_tickets",
     "literal", "SRC_NOT_UTF8", "SRC_BAD_YAML", "SRC_BAD_FRONT_MATTER", "SRC_FRONT_MATTER_NOT_MAPPING",
     "SRC_EMPTY_FILE", "SRC_FAQ_NOT_LIST", "SRC_ENTRY_NOT_MAPPING", "SRC_UNKNOWN_KEY", "SRC_MISSING_FIELD",
-    "SRC_NOT_TEXT", "SRC_BAD_ID", "SRC_DUPLICATE_ID", "SRC_NOT_A_LIST", "SRC_BAD_URL", "SRC_EXAMPLES_NOT_LIST",
+    "SRC_NOT_TEXT", "SRC_BAD_ID", "SRC_DUPLICATE_ID", "SRC_NOT_A_LIST", "SRC_BAD_URL", "SRC_BAD_ACTION", "SRC_EXAMPLES_NOT_LIST",
     "SRC_BAD_EXAMPLE", "SRC_EXAMPLE_UNKNOWN_ID", "SRC_UNKNOWN_PLACEHOLDER", "SRC_PLACEHOLDER_IN_TITLE",
     "LOCAL_NOT_MAPPING", "LOCAL_BAD_KEY", "LOCAL_NOT_TEXT", "PLACEHOLDER_UNSET", "placeholder_themes",
     "CHECK_EMPTY_TEXT", "CHECK_NO_VARIANT", "CHECK_LINK_NO_TEXT", "CHECK_BAD_LINK", "CHECK_BAD_ADDRESS",
@@ -153,4 +164,15 @@ __all__ = [
     "IMPORT_NOT_TEXT", "IMPORT_BAD_YAML", "IMPORT_DONE", "IMPORT_EMAIL_ONLY", "CLI_SESSIONS_NONE",
     "CLI_SESSIONS_COLUMNS", "french_day", "session_when", "session_place", "session_line", "sessions_list",
     "reminder_text", "reminder_guide", "import_email_only",
+
+    "ACCESS_SPACES", "ACCESS_ROLES", "ACCESS_STATUSES", "HELP_CMD_ACCESS_ORGA", "HELP_CMD_ACCESS_CERTIF",
+    "HELP_CMD_ACCESS", "HELP_CMD_MY_REQUESTS", "HELP_CMD_REQUESTS", "HELP_CMD_ACCEPT", "HELP_CMD_REFUSE",
+    "HELP_CMD_INVITED", "ACCESS_OFFER", "ACCESS_ASK_SPACE", "ACCESS_BAD_SPACE", "ACCESS_ASK_EMAIL",
+    "ACCESS_BAD_EMAIL", "ACCESS_BAD_DOMAIN", "ACCESS_ASK_UNIT", "ACCESS_BAD_UNIT", "ACCESS_ASK_ROLE",
+    "ACCESS_BAD_ROLE", "ACCESS_ASK_REASON", "ACCESS_ASK_PURPOSE", "ACCESS_BAD_TEXT", "ACCESS_CANCELLED",
+    "ACCESS_CONFIRM_AGAIN", "ACCESS_OFFER_DECLINED", "access_summary", "access_confirm", "access_created",
+    "access_card", "ACCESS_NOT_A_REQUEST", "ACCESS_ALREADY_DECIDED", "ACCESS_NOT_ACCEPTED",
+    "ACCESS_BAD_GRANTED_ROLE", "access_accepted_corr", "access_accepted_asker", "access_invited_corr",
+    "access_invited_asker", "access_refused_corr", "access_refused_asker", "access_list", "my_access_requests",
+    "FORGET_ACCESS", "CLI_ACCESS_EXPORTED", "ACCESS_CSV_HEADER",
 ]

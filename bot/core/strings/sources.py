@@ -22,6 +22,7 @@ SRC_BAD_ID = "identifiant « {id} » invalide : lettres minuscules, chiffres et 
 SRC_DUPLICATE_ID = "identifiant « {id} » déjà utilisé dans {other}"
 SRC_NOT_A_LIST = "le champ « {what} » doit être une liste de textes"
 SRC_BAD_URL = "source « {value} » : adresse web (http/https) ou mailto attendue"
+SRC_BAD_ACTION = "action invalide : {value!r} (un nom en minuscules et tirets, par exemple demande-acces-orga)"
 SRC_EXAMPLES_NOT_LIST = "le fichier doit contenir une liste de questions (chaque question commence par « - question: »)"
 SRC_BAD_EXAMPLE = "une question d'exemple demande « question » (un texte) et « expected » (un identifiant, ou null)"
 SRC_EXAMPLE_UNKNOWN_ID = "identifiant inconnu « {id} » : question ignorée"

@@ -14,6 +14,8 @@ The parts, each on its own:
 - ``dialogue``: asking for a human, the ticket's creation and its announcement (crash-safe);
 - ``relay``: the correspondents' thread <-> the asker's thread;
 - ``commands``: prendre, assigner, note, clore, rouvrir, faq, tickets, mes questions;
+- ``access``: access requests to Pix Orga / Pix Certif (tickets of kind ``access``): the
+  dialogue, accepter / refuser / invité, demandes, mes demandes, the export;
 - ``learned``: the learned-FAQ file the ``faq`` command writes, and its cleanup on « oublier »;
 - ``feature``: what the brain calls (``Tickets``): the interceptor, the jobs, privacy.
 
@@ -49,6 +51,7 @@ def install(app) -> Tickets:
     brain.failed_hooks.append(tickets.dialogue.on_failed)
     brain.forgetters.append(Forgetter(tickets.count_held, tickets.forget))
     tickets.commands.register(ask_for_human=tickets.dialogue.ask_for_human)
+    tickets.access.register()
     app.tickets = tickets
     app.report_sections.append(partial(tickets_section, app.storage))
 

@@ -85,3 +85,37 @@ def cmd_tickets(args, load_config: Callable[[argparse.Namespace], Config]) -> in
         return 0
     finally:
         storage.close()
+
+
+def add_access_parser(sub, load_config: Callable[[argparse.Namespace], Config]) -> None:
+    """``pixbot demandes [--toutes] [--export FICHIER [--annee AAAA]]``: the access requests."""
+    p = sub.add_parser("demandes", help="list the access requests (Pix Orga / Pix Certif), or export those "
+                                        "granted as CSV")
+    p.add_argument("--toutes", action="store_true", help="include finished requests in the list")
+    p.add_argument("--export", metavar="FILE", help="write who was granted what (CSV, semicolons) to FILE")
+    p.add_argument("--annee", type=int, metavar="YYYY", help="with --export: only invitations sent that year")
+    p.set_defaults(func=partial(cmd_access, load_config=load_config))
+
+
+def cmd_access(args, load_config: Callable[[argparse.Namespace], Config]) -> int:
+    from pathlib import Path
+
+    from ...core.render import plain
+    from ...core.storage import Storage
+    from .access import OPEN_STATUSES, export_granted, listed, requests
+    from .store import migrate
+
+    config = load_config(args)
+    storage = Storage(config.database)
+    try:
+        migrate(storage)
+        if args.export:
+            path = Path(args.export)
+            count = export_granted(storage, path, args.annee, config.timezone)
+            print(strings.CLI_ACCESS_EXPORTED.format(count=count, path=path))
+            return 0
+        rows = [listed(r) for r in requests(storage) if args.toutes or r["status"] in OPEN_STATUSES]
+        print(plain(strings.access_list(rows, args.toutes, config.timezone)))
+        return 0
+    finally:
+        storage.close()

@@ -22,7 +22,7 @@ from .context import Context
 from .learned import LearnedFaq, LearnError
 from .store import Ticket
 
-THREAD_COMMANDS = {"prendre", "assigner", "note", "clore", "rouvrir", "faq"}
+THREAD_COMMANDS = {"prendre", "assigner", "note", "clore", "rouvrir", "faq", "accepter", "refuser", "invité"}
 _NUMBER = re.compile(r"^(?:n[°o]\s*|#)?(\d+)\b\s*(.*)$", re.S)
 _FAQ_KEYS = re.compile(r"(?:^|\||\n)\s*(question|variantes?|variants|r[ée]ponse|answer)\s*:\s*", re.I)
 
@@ -56,7 +56,13 @@ def is_thread_command(name: str, args: str, find_user: Callable[[str], str | Non
         return not args or bool(_FAQ_KEYS.search(args)) or bool(_NUMBER.fullmatch(args))
     if name == "tickets":
         return fold_accents(args.lower()) in ("", "tous", "toutes", "tout")
-    return True  # note
+    if name in ("accepter", "invité"):  # « Accepter une invitation Pix Orga ? » is a question
+        folded = fold_accents(args.lower())
+        number = r"(?:(?:n[°o]\s*|#)?\d+)"
+        if name == "accepter":
+            return bool(re.fullmatch(rf"(?:{number}\s*)?(?:membre|administrateur|admin)?", folded))
+        return bool(re.fullmatch(rf"{number}?", folded))
+    return True  # note, refuser (free text)
 
 
 def on_ticket(handler):
@@ -107,7 +113,7 @@ class Commands:
         if cmd is None or cmd.name not in THREAD_COMMANDS | {"tickets"}:
             return None
         if not is_thread_command(cmd.name, args, self.brain.platform.find_user) or (
-                cmd.name == "note" and not self.brain.is_correspondent(msg.sender)):
+                cmd.name in ("note", "refuser") and not self.brain.is_correspondent(msg.sender)):
             return self.brain.answer_question(msg, text)
         return None  # the command itself (refused to non-correspondents by the brain)
 

@@ -52,12 +52,22 @@ class Dialogue:
         self.store = ctx.store
         self.storage = ctx.store.storage
         self._retry_refused = True  # announcements the homeserver refused are tried again once per start
+        # other kinds of tickets (access requests): kind -> its part, which stores the details
+        # (insert), writes the card (card) and the asker's confirmation (created)
+        self.kinds: dict[str, object] = {}
 
     # -- creation (called by the brain on the asker's « oui ») ------------------------------------
-    def confirm(self, msg: Incoming, ticket: Ticket) -> list[Reply]:
-        return [self.brain.reply(msg, strings.ticket_created(ticket.id, bool(self.ctx.corr_room)))]
+    def _created_text(self, kind: str, number: int, announced: bool) -> str:
+        part = self.kinds.get(kind)
+        return part.created(number, announced) if part is not None else strings.ticket_created(number, announced)
 
-    def create(self, msg: Incoming, question: str, guesses: list[str] | None = None) -> list[Reply]:
+    def confirm(self, msg: Incoming, ticket: Ticket) -> list[Reply]:
+        return [self.brain.reply(msg, self._created_text(ticket.kind, ticket.id, bool(self.ctx.corr_room)))]
+
+    def create(self, msg: Incoming, question: str, guesses: list[str] | None = None, kind: str = "question",
+               details: dict | None = None) -> list[Reply]:
+        """A new ticket from the asker's « oui » (``msg``), announced with it in one transaction;
+        ``kind`` other than a question: its part stores ``details`` in that transaction too."""
         if msg.event_id:
             existing = self.store.by_source(msg.event_id)
             if existing is not None:  # the same « oui » again (redelivery after a crash)
@@ -65,14 +75,16 @@ class Dialogue:
         now = self.store.clock()
         corr = self.ctx.corr_room
         with self.storage.transaction():
-            number = self.store.insert(msg, question, guesses or [], corr, now)
+            number = self.store.insert(msg, question, guesses or [], corr, now, kind=kind)
+            if kind in self.kinds:
+                self.kinds[kind].insert(number, details or {})
             if corr is None:
                 log.info("ticket %d created; no matrix.correspondents_room configured, not announced", number)
             elif self.brain.outlet is not None:
                 self.brain.deliver([self.announcement(self.store.get(number))])  # commits with the ticket
             else:
                 self.store.mark_pending(number)
-        return [self.brain.reply(msg, strings.ticket_created(number, bool(corr)))]
+        return [self.brain.reply(msg, self._created_text(kind, number, bool(corr)))]
 
     def _guess_titles(self, ticket: Ticket) -> list[str]:
         titles = []
@@ -86,6 +98,10 @@ class Dialogue:
 
     def announcement(self, ticket: Ticket) -> Reply:
         mentions = sorted(self.brain.correspondents)
+        part = self.kinds.get(ticket.kind)
+        if part is not None:
+            return Reply(room=self.ctx.corr_room, text=part.card(ticket, mentions), kind="info", asker=ticket.asker,
+                         payload={"ticket": ticket.id, "ticket_role": "announce", "mentions": mentions})
         text = strings.ticket_announcement(ticket.id, ticket.who, ticket.asker, ticket.question,
                                            self._guess_titles(ticket), [self.brain.platform.mention(m) for m in mentions])
         return Reply(room=self.ctx.corr_room, text=text, kind="info", asker=ticket.asker,

@@ -9,6 +9,7 @@ import logging
 from ...core import strings
 from ...core.brain import Incoming, Reply
 from . import states
+from .access import AccessRequests
 from .commands import Commands
 from .context import Context
 from .dialogue import Dialogue, wants_human
@@ -31,6 +32,7 @@ class Tickets:
         self.relay = Relay(self.ctx)
         self.learned = LearnedFaq(self.ctx)
         self.commands = Commands(self.ctx, self.learned)
+        self.access = AccessRequests(self.ctx, self.dialogue, self.commands)
 
     @property
     def clock(self):
@@ -85,16 +87,17 @@ class Tickets:
 
     # -- privacy ----------------------------------------------------------------------------------
     def count_held(self, user: str) -> list[tuple[str, int]]:
-        return [(strings.FORGET_TICKETS, len(self.store.tickets(include_closed=True, asker=user)))]
+        return [(strings.FORGET_TICKETS, len(self.store.tickets(include_closed=True, asker=user))),
+                (strings.FORGET_ACCESS, self.access.count_held(user))]
 
     def forget(self, user: str) -> list[Reply]:
-        """Delete a person's tickets (with their messages), their messages in other tickets and
+        """Delete a person's tickets (with their messages; access requests with their details), their messages in other tickets and
         their remembered questions; a learned FAQ entry that kept their question word for word
         loses it (the whole entry when it was its main question). Runs in the caller's
         transaction; returns notices for the correspondents."""
         notices = []
         with self.storage.transaction():
-            mine = self.store.tickets(include_closed=True, asker=user)
+            mine = self.store.tickets(include_closed=True, asker=user, kind=None)
             for ticket in mine:
                 if ticket.corr_thread and ticket.state != states.CLOSED:
                     notice = self.ctx.to_corr(ticket, strings.TICKET_FORGOTTEN_CORR.format(n=ticket.id))

@@ -50,6 +50,19 @@ MIGRATIONS: list[str] = [
         updated_at REAL NOT NULL, PRIMARY KEY (room, sender)
     );
     """,
+    # 2: kinds of tickets (a question, or an access request with its details), and the details of
+    # access requests (one row per such ticket, deleted with it)
+    """
+    ALTER TABLE tickets ADD COLUMN kind TEXT NOT NULL DEFAULT 'question';
+    CREATE TABLE access_requests (
+        ticket INTEGER PRIMARY KEY REFERENCES tickets (id) ON DELETE CASCADE,
+        space TEXT NOT NULL, email TEXT NOT NULL, unit TEXT NOT NULL,
+        role TEXT NOT NULL, role_reason TEXT, purpose TEXT NOT NULL,
+        status TEXT NOT NULL DEFAULT 'pending',
+        granted_role TEXT, decided_by TEXT, decided_at REAL, invited_at REAL, refusal TEXT
+    );
+    CREATE INDEX access_requests_status ON access_requests (status);
+    """,
 ]
 
 # ``announce_pending``: 0 announced (or no correspondents' room), 1 created while no adapter was
@@ -82,6 +95,7 @@ class Ticket:
     updated_at: float
     activity_at: float
     closed_at: float | None
+    kind: str = "question"  # or "access" (an access request: details in access_requests)
 
     @classmethod
     def from_row(cls, row) -> "Ticket":
@@ -100,8 +114,13 @@ def get_ticket(storage: Storage, number: int) -> Ticket | None:
     return Ticket.from_row(row) if row else None
 
 
-def list_tickets(storage: Storage, include_closed: bool = False, asker: str | None = None) -> list[Ticket]:
+def list_tickets(storage: Storage, include_closed: bool = False, asker: str | None = None,
+                 kind: str | None = "question") -> list[Ticket]:
+    """Tickets by number; ``kind`` None: questions and access requests alike."""
     sql, params = "SELECT * FROM tickets WHERE 1 = 1", []
+    if kind is not None:
+        sql += " AND kind = ?"
+        params.append(kind)
     if not include_closed:
         sql += " AND state != 'closed'"
     if asker is not None:
@@ -141,8 +160,9 @@ class TicketStore:
         return self._one("SELECT * FROM tickets WHERE room = ? AND thread = ? ORDER BY id DESC LIMIT 1",
                          (room, thread))
 
-    def tickets(self, include_closed: bool = False, asker: str | None = None) -> list[Ticket]:
-        return list_tickets(self.storage, include_closed, asker)
+    def tickets(self, include_closed: bool = False, asker: str | None = None,
+                kind: str | None = "question") -> list[Ticket]:
+        return list_tickets(self.storage, include_closed, asker, kind)
 
     # -- writing ----------------------------------------------------------------------------------
     def log(self, number: int, kind: str, msg: Incoming | None, text: str) -> None:
@@ -160,14 +180,15 @@ class TicketStore:
         with self.storage.lock:
             self.storage.db.execute(f"UPDATE tickets SET {cols} WHERE id = ?", (*fields.values(), number))
 
-    def insert(self, msg: Incoming, question: str, guesses: list[str], corr_room: str | None, now: float) -> int:
+    def insert(self, msg: Incoming, question: str, guesses: list[str], corr_room: str | None, now: float,
+               kind: str = "question") -> int:
         """A new open ticket for ``msg``'s sender, its question logged (in the caller's transaction)."""
         db = self.storage.db
         cur = db.execute(
             "INSERT INTO tickets (source_event, asker, asker_name, room, thread, question, guesses, state, "
-            "corr_room, created_at, updated_at, activity_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "corr_room, created_at, updated_at, activity_at, kind) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (msg.event_id, msg.sender, msg.sender_name, msg.room, msg.thread or msg.event_id, question,
-             json.dumps(guesses, ensure_ascii=False), states.OPEN, corr_room, now, now, now))
+             json.dumps(guesses, ensure_ascii=False), states.OPEN, corr_room, now, now, now, kind))
         number = cur.lastrowid
         db.execute("INSERT INTO ticket_messages (ticket, kind, author, author_name, text, created_at) "
                    "VALUES (?, 'question', ?, ?, ?, ?)", (number, msg.sender, msg.sender_name, question, now))
