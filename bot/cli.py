@@ -1,7 +1,8 @@
 """``pixbot``: the command-line tool (ask, eval, index, train, check, chat, run).
 
-The features add their own subcommands: ``pixbot news`` (``bot/features/news/cli.py``) and
-``pixbot tickets`` (``bot/features/tickets/cli.py``).
+The features add their own subcommands: ``pixbot news`` (``bot/features/news/cli.py``),
+``pixbot tickets`` (``bot/features/tickets/cli.py``) and ``pixbot sessions``
+(``bot/features/sessions/cli.py``).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from .core.config import Config, ConfigError, load_config
 from .core.storage import SchemaTooNewError
 from .features.news import cli as news_cli
 from .features.report import cli as report_cli
+from .features.sessions import cli as sessions_cli
 from .features.tickets import cli as tickets_cli
 
 EXIT_SOURCE_ERROR = 2
@@ -345,6 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     news_cli.add_parser(sub, _config)  # pixbot news …
     tickets_cli.add_parser(sub, _config)  # pixbot tickets …
+    sessions_cli.add_parser(sub, _config)  # pixbot sessions …
     tickets_cli.add_access_parser(sub, _config)  # pixbot demandes …
     report_cli.add_parser(sub, _config)  # pixbot lacunes
     report_cli.add_report_parser(sub, _config)  # pixbot rapport

@@ -62,8 +62,10 @@ def default_features() -> list:
     """The feature modules every front end gets."""
     from ..features import news
     from ..features import report
+    from ..features import sessions
     from ..features import tickets
 
     return [news.install,
             tickets.install,
+            sessions.install,
             report.install]

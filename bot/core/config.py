@@ -77,6 +77,35 @@ class NewsConfig:
     latest_count: int = 5  # items shown by `actus`
 
 
+DEFAULT_CONVOCATION = (
+    "Objet : convocation à la certification Pix\n\n"
+    "Bonjour,\n\n"
+    "Vous êtes convoqué(e) à une session de certification Pix le {date} à {heure}, {site}, salle {salle}.\n\n"
+    "Merci d'arriver un peu en avance, avec une pièce d'identité en cours de validité : votre identité sera "
+    "vérifiée avec la feuille d'émargement. Vérifiez dès maintenant que vous savez vous connecter à votre compte "
+    "Pix (adresse e-mail ou identifiant, et mot de passe) : vous en aurez besoin le jour de la session.\n\n"
+    "Le surveillant vous donnera sur place le code d'accès à la session. Téléphone, intelligence artificielle et "
+    "communication sont interdits pendant l'épreuve.\n\n"
+    "Si vous bénéficiez d'un aménagement (temps majoré, accessibilité) ou si vous ne pouvez pas venir, "
+    "prévenez-nous au plus vite en répondant à ce message.\n\n"
+    "Bonne certification !"
+)
+
+CONVOCATION_FIELDS = ("date", "heure", "site", "salle", "numero", "candidats")
+
+
+@dataclass
+class SessionsConfig:
+    """Certification sessions and their invigilators (owned by bot/features/sessions/)."""
+
+    reminder_days: list[int] = field(default_factory=lambda: [7, 1])  # days before a session
+    reminder_time: str = "09:00"  # HH:MM, in `timezone`
+    finalise_after_hours: int = 3  # the correspondents' « pensez à finaliser » reminder, after the start
+    convocation_template: str = DEFAULT_CONVOCATION  # {date} {heure} {site} {salle} {numero} {candidats}
+    guide_url: str | None = None  # an address of the invigilator guide (None: the bundled one, through the bot)
+    guide_file: str = "certification/guide-du-surveillant.md"  # the bundled guide, in sources.docs_dir
+
+
 @dataclass
 class Config:
     base_dir: Path
@@ -102,6 +131,7 @@ class Config:
     tickets: TicketsConfig = field(default_factory=TicketsConfig)
     access: AccessConfig = field(default_factory=AccessConfig)
     news: NewsConfig = field(default_factory=NewsConfig)
+    sessions: SessionsConfig = field(default_factory=SessionsConfig)
 
     @property
     def index_dir(self) -> Path:
@@ -117,7 +147,7 @@ class Config:
         return self.data_dir / "onnx"
 
 _TOP_KEYS = {"data_dir", "sources", "search", "matrix", "correspondents", "storage", "log_level", "timezone",
-             "tickets", "access", "news"}
+             "tickets", "access", "news", "sessions"}
 
 
 def _check_keys(section: str, data: dict, allowed: set[str]) -> None:
@@ -191,6 +221,37 @@ def _check_news(news: NewsConfig) -> None:
             raise ConfigError(f"news.{key} must be positive")
 
 
+def _load_sessions(data) -> SessionsConfig:
+    import re
+    import string
+
+    if not isinstance(data, dict):
+        raise ConfigError("sessions must be a mapping")
+    data = dict(data)
+    sessions = SessionsConfig()
+    days = data.pop("reminder_days", sessions.reminder_days)
+    if (not isinstance(days, list) or not days
+            or not all(isinstance(d, int) and not isinstance(d, bool) and 0 <= d <= 60 for d in days)):
+        raise ConfigError(f"sessions.reminder_days must be a list of whole numbers of days (0 to 60), not {days!r}")
+    sessions.reminder_days = sorted(set(days), reverse=True)
+    _fill("sessions", sessions, data)
+    if not re.fullmatch(r"([01]?\d|2[0-3]):[0-5]\d", sessions.reminder_time):
+        raise ConfigError(f"sessions.reminder_time must be HH:MM, got {sessions.reminder_time!r}")
+    if sessions.finalise_after_hours < 1:
+        raise ConfigError("sessions.finalise_after_hours must be at least 1")
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(sessions.convocation_template) if name is not None]
+    except ValueError as exc:
+        raise ConfigError(f"sessions.convocation_template: {exc} (write {{{{ and }}}} for literal braces)") from None
+    unknown = sorted({f for f in fields if f not in CONVOCATION_FIELDS})
+    if unknown:
+        raise ConfigError(f"sessions.convocation_template: unknown field(s) {', '.join(unknown)} "
+                          f"(allowed: {', '.join(CONVOCATION_FIELDS)})")
+    if sessions.guide_url is not None and not re.match(r"https?://\S+$", sessions.guide_url):
+        raise ConfigError(f"sessions.guide_url must be an http(s) address, not {sessions.guide_url!r}")
+    return sessions
+
+
 def load_config(path: Path | None = None) -> Config:
     data: dict = {}
     base = Path.cwd()
@@ -253,6 +314,7 @@ def load_config(path: Path | None = None) -> Config:
     news = NewsConfig()
     _fill("news", news, data.get("news") or {})
     _check_news(news)
+    sessions = _load_sessions(data.get("sessions") or {})
     timezone = str(data.get("timezone", "Europe/Paris"))
     try:
         from zoneinfo import ZoneInfo
@@ -291,6 +353,7 @@ def load_config(path: Path | None = None) -> Config:
         tickets=tickets,
         access=access,
         news=news,
+        sessions=sessions,
     )
     if "faq_file" not in (data.get("tickets") or {}):  # by default, in the FAQ folder, wherever it is
         config.tickets.faq_file = str(config.faq_dir / "appris.yaml")
