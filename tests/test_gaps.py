@@ -111,8 +111,8 @@ def test_the_monthly_figures_follow_the_configured_time_zone_and_month_boundarie
         ("2026-03", {"answer": 0, "suggest": 0, "none": 0}, 0, 0, False),  # an empty month is there, at zero
     ]
     rows = csv_rows(months)
-    assert rows[0][0] == "mois" and rows[1] == ["2026-01", 1, 1, 0, 0, 1.0, 0, 0, "oui"]
-    assert rows[3] == ["2026-03", 0, 0, 0, 0, "", 0, 0, "non"]
+    assert rows[0][0] == "mois" and rows[1] == ["2026-01", 1, 1, 0, 0, 1.0, 0, 0, 0, "oui"]
+    assert rows[3] == ["2026-03", 0, 0, 0, 0, "", 0, 0, 0, "non"]
     assert monthly([], [], dt.date(2026, 1, 15), dt.date(2026, 1, 20), "Europe/Paris", 0)[0].key == "2026-01"
 
 
@@ -134,7 +134,8 @@ def test_pixbot_rapport_writes_markdown_and_csv_without_names(tmp_path, sample_s
                          text=True, capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr
     report_md = (tmp_path / "r" / "rapport.md").read_text(encoding="utf-8")
-    assert "1 question(s), dont 0 avec une réponse directe (0 %)." in report_md
+    assert ("1 question(s), dont 0 avec une réponse directe (0 %), 0 avec des suggestions (0 %) et 1 sans réponse "
+            "(100 %) ; 0 transmise(s) au correspondant (0 %).") in report_md
     assert STAFF not in report_md and PARKING[0] not in report_md
     table = (tmp_path / "r" / "questions-par-mois.csv").read_text(encoding="utf-8").splitlines()
     assert table[0].startswith("mois;questions;") and len(table) == 13  # header and 12 months

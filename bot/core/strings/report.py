@@ -24,26 +24,108 @@ def gaps_text(gaps: list, days: int, limit: int = 10) -> str:
     return "\n".join(lines)
 
 
+def _share(part: int, total: int) -> str:
+    return f"{round(100 * part / total)} %" if total else "—"
+
+
+def report_title(start: str, end: str) -> str:
+    return f"Rapport d'activité de l'assistant Pix — du {start} au {end}"
+
+
 def report_markdown(months: list, start: str, end: str, retention_days: int) -> str:
     """The activity report's questions section (``Month`` objects), as Markdown."""
     total = sum(m.questions for m in months)
     answered = sum(m.outcomes["answer"] for m in months)
-    lines = [f"# Rapport d'activité de l'assistant Pix — du {start} au {end}", "",
-             "## Questions posées", ""]
+    suggested = sum(m.outcomes["suggest"] for m in months)
+    unanswered = sum(m.outcomes["none"] for m in months)
+    handed_on = sum(m.handed_on for m in months)
+    lines = [f"# {report_title(start, end)}", "", f"## {REPORT_QUESTIONS_TITLE}", ""]
     if total:
-        lines.append(f"{total} question(s), dont {answered} avec une réponse directe "
-                     f"({round(100 * answered / total)} %).")
+        lines.append(f"{total} question(s), dont {answered} avec une réponse directe ({_share(answered, total)}), "
+                     f"{suggested} avec des suggestions ({_share(suggested, total)}) et {unanswered} sans réponse "
+                     f"({_share(unanswered, total)}) ; {handed_on} transmise(s) au correspondant "
+                     f"({_share(handed_on, total)}).")
     else:
         lines.append("Aucune question sur la période.")
-    lines += ["", "| mois | questions | réponses directes | suggestions | sans réponse | 👍 | 👎 |",
-              "|---|---|---|---|---|---|---|"]
+    lines += ["", "| mois | questions | réponses directes | suggestions | sans réponse | transmises | avis positifs | "
+              "avis négatifs |",
+              "|---|---|---|---|---|---|---|---|"]
     for m in months:
         mark = " *" if m.deleted else ""
         lines.append(f"| {m.key}{mark} | {m.questions} | {m.outcomes['answer']} | {m.outcomes['suggest']} | "
-                     f"{m.outcomes['none']} | {m.thumbs_up} | {m.thumbs_down} |")
+                     f"{m.outcomes['none']} | {m.handed_on} | {m.thumbs_up} | {m.thumbs_down} |")
     if any(m.deleted for m in months):
         lines += ["", f"\\* Mois en tout ou partie antérieurs à la durée de conservation ({retention_days} jours) : "
                       "les données de cette période ont été supprimées, les chiffres sont incomplets."]
+    return "\n".join(lines)
+
+
+REPORT_FEEDBACK_TITLE = "Avis sur les réponses"
+REPORT_TOPICS_TITLE = "Questions par thème"
+REPORT_CONTENT_TITLE = "Contenu utilisé et jamais utilisé"
+REPORT_NO_TOPIC = "sans thème"
+REPORT_REMOVED_ENTRY = "entrée retirée depuis"
+
+
+def _entry(use) -> str:
+    """An FAQ entry by its id and question; a documentation passage by its page and section."""
+    if use.title is None:
+        return f"`{use.id}` ({REPORT_REMOVED_ENTRY})"
+    if use.kind == "doc":
+        return f"{literal(use.title)} (documentation)"
+    return f"`{use.id}` : {literal(use.title)}"
+
+
+def report_feedback(months: list, most_down: list) -> str:
+    up = sum(m.thumbs_up for m in months)
+    down = sum(m.thumbs_down for m in months)
+    if not up + down:
+        return "Aucun avis sur la période."
+    lines = [f"{up + down} avis (pouce levé ou baissé sous une réponse) : {up} positif(s) et {down} négatif(s) "
+             f"({_share(up, up + down)} de réponses jugées utiles)."]
+    if most_down:
+        lines += ["", "Entrées ayant reçu le plus d'avis négatifs :", "",
+                  "| entrée | avis négatifs | avis positifs | réponses directes |",
+                  "|---|---|---|---|"]
+        lines += [f"| {_entry(u)} | {u.down} | {u.up} | {u.answers} |" for u in most_down]
+    return "\n".join(lines)
+
+
+def topic_name(topic: str | None) -> str:
+    if topic is None:
+        return REPORT_REMOVED_ENTRY
+    return topic or REPORT_NO_TOPIC
+
+
+def report_topics(figures) -> str:
+    if not figures.answered:
+        return "Aucune réponse directe sur la période : pas de thème à compter."
+    lines = [f"Thème de l'entrée qui a répondu, pour les {figures.answered} réponse(s) directe(s) "
+             "(le premier thème de l'entrée de FAQ ou de la page de documentation).", "",
+             "| thème | réponses directes | part |", "|---|---|---|"]
+    lines += [f"| {literal(topic_name(t))} | {n} | {_share(n, figures.answered)} |" for t, n in figures.by_topic]
+    return "\n".join(lines)
+
+
+def report_content(figures, listed: int = 20) -> str:
+    lines = []
+    if figures.top_entries:
+        lines += ["Entrées qui ont le plus répondu (réponses directes) :", "",
+                  "| entrée | réponses directes | avis positifs | avis négatifs |", "|---|---|---|---|"]
+        lines += [f"| {_entry(u)} | {u.answers} | {u.up} | {u.down} |" for u in figures.top_entries]
+        lines.append("")
+    if figures.top_pages:
+        lines += ["Pages de documentation les plus utilisées :", "", "| page | réponses directes |", "|---|---|"]
+        lines += [f"| {literal(title)} | {n} |" for title, n in figures.top_pages]
+        lines.append("")
+    lines.append(f"Jamais utilisées sur la période (ni réponse directe, ni avis) : {len(figures.unused_faq)} entrée(s) "
+                 f"de FAQ sur {figures.faq_total} et {len(figures.unused_pages)} page(s) de documentation sur "
+                 f"{figures.pages_total}. Les suggestions choisies dans une liste ne sont pas comptées.")
+    for what, names in (("Entrées de FAQ", [f"`{i}`" for i in figures.unused_faq]),
+                        ("Pages", [literal(t) for t in figures.unused_pages])):
+        if names:
+            more = f" … et {len(names) - listed} autre(s) (voir le fichier CSV)" if len(names) > listed else ""
+            lines += ["", f"{what} jamais utilisées : " + ", ".join(names[:listed]) + more + "."]
     return "\n".join(lines)
 
 
@@ -60,7 +142,15 @@ def _hours(value) -> str:
     return "—" if value is None else f"{value:.1f} h".replace(".", ",")
 
 
-def report_tickets(total: int, opened: dict, closed: dict, states: dict, figures: dict) -> str:
+def report_correspondent(n: int) -> str:
+    return f"correspondant {n}"
+
+
+REPORT_UNASSIGNED = "non pris en charge"
+
+
+def report_tickets(total: int, opened: dict, closed: dict, states: dict, figures: dict,
+                   by_correspondent: list[int] = (), unassigned: int = 0) -> str:
     if not total:
         return "Aucun ticket ouvert sur la période."
     lines = [f"{total} ticket(s) ouvert(s) sur la période ; "
@@ -73,9 +163,46 @@ def report_tickets(total: int, opened: dict, closed: dict, states: dict, figures
              "", "| mois | ouverts | clos |", "|---|---|---|"]
     for month in sorted(set(opened) | set(closed)):
         lines.append(f"| {month} | {opened.get(month, 0)} | {closed.get(month, 0)} |")
+    lines += ["", "Tickets par correspondant (numérotés du plus au moins chargé ; le rapport ne nomme personne) :", "",
+              "| correspondant | tickets pris en charge |", "|---|---|"]
+    lines += [f"| {report_correspondent(n)} | {count} |" for n, count in enumerate(by_correspondent, 1)]
+    if unassigned:
+        lines.append(f"| {REPORT_UNASSIGNED} | {unassigned} |")
     return "\n".join(lines)
 
 
-def report_news(people: int, rooms: int, digests: int, sent: int, recalled: int) -> str:
-    return (f"Abonnés aujourd'hui : {people} personne(s) et {rooms} salon(s). Sur la période : {digests} point(s) "
+def report_news(people: int, rooms: int, digests: int, sent: int, recalled: int, people_by_month: dict | None = None,
+                rooms_by_month: dict | None = None) -> str:
+    text = (f"Abonnés aujourd'hui : {people} personne(s) et {rooms} salon(s). Sur la période : {digests} point(s) "
             f"d'actualités envoyé(s), {sent} annonce(s) envoyée(s), dont {recalled} rappelée(s).")
+    if people_by_month:
+        text += ("\n\n| mois | abonnés en fin de mois (personnes) | abonnés en fin de mois (salons) |\n|---|---|---|\n"
+                 + "\n".join(f"| {m} | {people_by_month[m]} | {(rooms_by_month or {}).get(m, 0)} |"
+                             for m in people_by_month)
+                 + "\n\nLes abonnements sont comptés sans identité, de leur création à leur fin "
+                   "(désabonnement, salon quitté ou « oublier mes données »).")
+    return text
+
+
+# charts (matplotlib): titles, axes, series, month names
+REPORT_MONTHS = ["janv.", "févr.", "mars", "avr.", "mai", "juin", "juil.", "août", "sept.", "oct.", "nov.", "déc."]
+REPORT_CHART_QUESTIONS = "Questions par mois"
+REPORT_CHART_FEEDBACK = "Avis par mois"
+REPORT_CHART_TICKETS = "Tickets par mois"
+REPORT_CHART_SUBSCRIBERS = "Abonnés aux actualités (fin de mois)"
+REPORT_AXIS_QUESTIONS = "questions"
+REPORT_AXIS_FEEDBACK = "avis"
+REPORT_AXIS_TICKETS = "tickets"
+REPORT_AXIS_SUBSCRIBERS = "abonnés"
+REPORT_SERIES_ANSWER = "réponse directe"
+REPORT_SERIES_SUGGEST = "suggestions"
+REPORT_SERIES_NONE = "sans réponse"
+REPORT_SERIES_HANDED_ON = "transmises au correspondant"
+REPORT_SERIES_UP = "avis positifs (pouce levé)"
+REPORT_SERIES_DOWN = "avis négatifs (pouce baissé)"
+REPORT_SERIES_OPENED = "ouverts"
+REPORT_SERIES_CLOSED = "clos"
+REPORT_SERIES_PEOPLE = "personnes"
+REPORT_SERIES_ROOMS = "salons"
+REPORT_SERIES_DELETED = "données supprimées (conservation)"
+REPORT_HTML_GENERATED = "Rapport produit par pixbot le {date}."

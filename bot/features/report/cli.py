@@ -19,11 +19,24 @@ def add_parser(sub, load_config: Callable[[argparse.Namespace], Config]) -> None
 
 
 def add_report_parser(sub, load_config: Callable[[argparse.Namespace], Config]) -> None:
-    p = sub.add_parser("rapport", help="activity report (questions and feedback per month): Markdown and CSV")
+    p = sub.add_parser("rapport", help="activity report: Markdown with its charts, one self-contained HTML page, "
+                                       "CSV files of every table")
     p.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD (default: 12 months back)")
     p.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (default: today)")
-    p.add_argument("--out", default="rapport", help="folder for rapport.md and the CSV files (default: ./rapport)")
+    p.add_argument("--out", default="rapport", help="folder for the report's files (default: ./rapport)")
+    p.add_argument("--format", dest="formats", type=_formats, default="md,html,csv",
+                   help="what to write, comma-separated among md, html, csv (default: all three)")
     p.set_defaults(func=partial(cmd_report, load_config=load_config))
+
+
+def _formats(text: str) -> tuple[str, ...]:
+    from .build import FORMATS
+
+    chosen = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
+    wrong = [f for f in chosen if f not in FORMATS]
+    if not chosen or wrong:
+        raise argparse.ArgumentTypeError(f"formats possibles : {', '.join(FORMATS)} (séparés par des virgules)")
+    return chosen
 
 
 def _date(text: str):
@@ -36,48 +49,30 @@ def _date(text: str):
 
 
 def cmd_report(args, load_config: Callable[[argparse.Namespace], Config]) -> int:
-    import csv
     import datetime as dt
     import time
     from pathlib import Path
     from zoneinfo import ZoneInfo
 
-    from ...core import strings
     from ...core.app import App
     from ...core.storage import Storage
-    from .activity import csv_rows, month_starts, monthly
+    from .build import default_period, gather, write
+    from .content import load_items
 
     config = load_config(args)
-    today = dt.datetime.now(ZoneInfo(config.timezone)).date()
-    end = args.end or today
-    start = args.start or month_starts(end.replace(day=1) - dt.timedelta(days=330), end)[0]
+    now = dt.datetime.now(ZoneInfo(config.timezone))
+    start, end = default_period(now.date(), args.start, args.end)
     if start > end:
         print("--from doit précéder --to", file=sys.stderr)
         return 2
-    zone = ZoneInfo(config.timezone)
-    first = dt.datetime.combine(start, dt.time(), zone).timestamp()
-    last = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(), zone).timestamp()
     storage = Storage(config.database)
     try:
-        months = monthly(storage.questions(), storage.feedback(), start, end, config.timezone,
-                         time.time() - config.retention_days * 86400)
         app = App(config, None, storage)  # the features add their sections (tickets, news)
-        sections = [section(first, last, config.timezone) for section in app.report_sections]
+        report = gather(storage, app.report_sections, load_items(config), start, end, config.timezone,
+                        config.retention_days, time.time())
     finally:
         storage.close()
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    text = strings.report_markdown(months, start.strftime("%d/%m/%Y"), end.strftime("%d/%m/%Y"),
-                                   config.retention_days)
-    parts = [text] + [f"## {s.title}\n\n{s.markdown}" for s in sections] + [strings.REPORT_PRIVACY_NOTE]
-    (out / "rapport.md").write_text("\n\n".join(parts) + "\n", encoding="utf-8")
-    files = [out / "rapport.md", out / "questions-par-mois.csv"]
-    with open(files[1], "w", newline="", encoding="utf-8") as f:
-        csv.writer(f, delimiter=";").writerows(csv_rows(months))
-    for s in sections:
-        files.append(out / s.csv_name)
-        with open(files[-1], "w", newline="", encoding="utf-8") as f:
-            csv.writer(f, delimiter=";").writerows(s.rows)
+    files = write(report, Path(args.out), args.formats, generated=now.strftime("%d/%m/%Y à %H:%M"))
     print("\n".join(str(f) for f in files))
     return 0
 
