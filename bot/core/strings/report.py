@@ -32,14 +32,14 @@ def report_title(start: str, end: str) -> str:
     return f"Rapport d'activité de l'assistant Pix — du {start} au {end}"
 
 
-def report_markdown(months: list, start: str, end: str, retention_days: int) -> str:
-    """The activity report's questions section (``Month`` objects), as Markdown."""
+def report_questions(months: list, retention_days: int) -> str:
+    """The activity report's questions part (``Month`` objects), as Markdown: a summary, then the table."""
     total = sum(m.questions for m in months)
     answered = sum(m.outcomes["answer"] for m in months)
     suggested = sum(m.outcomes["suggest"] for m in months)
     unanswered = sum(m.outcomes["none"] for m in months)
     handed_on = sum(m.handed_on for m in months)
-    lines = [f"# {report_title(start, end)}", "", f"## {REPORT_QUESTIONS_TITLE}", ""]
+    lines = []
     if total:
         lines.append(f"{total} question(s), dont {answered} avec une réponse directe ({_share(answered, total)}), "
                      f"{suggested} avec des suggestions ({_share(suggested, total)}) et {unanswered} sans réponse "

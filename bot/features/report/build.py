@@ -98,18 +98,24 @@ def _blocks(report: Report) -> list[tuple[str, object]]:
     feedback = Chart("avis-par-mois.png", strings.REPORT_CHART_FEEDBACK, strings.REPORT_AXIS_FEEDBACK,
                      [(strings.REPORT_SERIES_UP, {m.key: m.thumbs_up for m in report.months}),
                       (strings.REPORT_SERIES_DOWN, {m.key: m.thumbs_down for m in report.months})], shaded=deleted)
-    out: list[tuple[str, object]] = [
-        ("md", strings.report_markdown(report.months, _date(report.start), _date(report.end), report.retention_days)),
-        ("chart", questions),
-        ("md", f"## {strings.REPORT_FEEDBACK_TITLE}\n\n{strings.report_feedback(report.months, report.content.most_down)}"),
-        ("chart", feedback),
-        ("md", f"## {strings.REPORT_TOPICS_TITLE}\n\n{strings.report_topics(report.content)}"),
-        ("md", f"## {strings.REPORT_CONTENT_TITLE}\n\n{strings.report_content(report.content)}"),
-    ]
+    out: list[tuple[str, object]] = []
+
+    def part(title: str | None, markdown: str, chart: Chart | None = None) -> None:
+        """A part of the report: its first paragraph (the summary), its chart, then the details."""
+        head, _, rest = markdown.partition("\n\n")
+        out.append(("md", f"## {title}\n\n{head}" if title else head))
+        if chart is not None:
+            out.append(("chart", chart))
+        if rest:
+            out.append(("md", rest))
+
+    out.append(("md", f"# {strings.report_title(_date(report.start), _date(report.end))}"))
+    part(strings.REPORT_QUESTIONS_TITLE, strings.report_questions(report.months, report.retention_days), questions)
+    part(strings.REPORT_FEEDBACK_TITLE, strings.report_feedback(report.months, report.content.most_down), feedback)
+    part(strings.REPORT_TOPICS_TITLE, strings.report_topics(report.content))
+    part(strings.REPORT_CONTENT_TITLE, strings.report_content(report.content))
     for s in report.sections:
-        out.append(("md", f"## {s.title}\n\n{s.markdown}"))
-        if s.chart is not None:
-            out.append(("chart", s.chart))
+        part(s.title, s.markdown, s.chart)
     out.append(("md", strings.REPORT_PRIVACY_NOTE))
     return out
 
@@ -149,6 +155,7 @@ h2 { font-size: 1.25rem; margin-top: 2.2rem; border-bottom: 1px solid #999; padd
 table { border-collapse: collapse; margin: .8rem 0; font-size: .92rem; }
 th, td { border: 1px solid #999; padding: .25rem .6rem; text-align: left; }
 td:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
+td:first-child { min-width: 5em; }
 th { background: #eee; }
 code { font-size: .9em; background: #f2f2f2; padding: 0 .2em; }
 figure { margin: 1rem 0; }

@@ -54,7 +54,8 @@ def _save(fig, ax, path: Path, order: list[str]) -> tuple[int, int]:
         found = dict(zip(*reversed(ax.get_legend_handles_labels())))
         labels = [label for label in order if label in found]
         handles = [found[label] for label in labels]
-        fig.legend(handles, labels, loc="outside lower center", ncol=min(len(labels), 5), frameon=False, fontsize=8.5)
+        columns = len(labels) if len(labels) <= 4 else (len(labels) + 1) // 2  # two rows past four
+        fig.legend(handles, labels, loc="outside lower center", ncol=columns, frameon=False, fontsize=8.5)
     ax.set_ylim(bottom=0, top=max(ax.get_ylim()[1], 1))
     fig.savefig(path, format="png", dpi=DPI, metadata={"Software": None})
     width, height = (round(v) for v in fig.get_size_inches() * DPI)
