@@ -23,8 +23,15 @@ def run_chat(config: Config, engine, stdin=None, stdout=None) -> int:
     app = App(config, engine, storage)
     brain = app.brain
     brain.correspondents.add(user)  # at the keyboard of the bot's machine you are a correspondent
+    def show(reply) -> None:
+        to = strings.CHAT_TO_PERSON.format(user=reply.room) if reply.room.startswith("@") and reply.room != user else ""
+        text = plain(reply.text)
+        if reply.attachment:
+            text = f"{text}\n{strings.CHAT_ATTACHMENT.format(path=reply.attachment['path'])}".strip()
+        print(f"\npixbot> {to}{text}", file=stdout, flush=True)
+
     def outlet(replies):  # what the brain says on its own, shown once the caller's transaction commits
-        storage.after_commit(lambda: [print(f"\npixbot> {plain(r.text)}", file=stdout, flush=True) for r in replies])
+        storage.after_commit(lambda: [show(r) for r in replies])
 
     brain.outlet = outlet
     interactive = stdin.isatty()
@@ -44,7 +51,7 @@ def run_chat(config: Config, engine, stdin=None, stdout=None) -> int:
             counter += 1
             for reply in brain.handle(Incoming(sender=user, room="terminal", text=text)):
                 brain.sent(reply, f"terminal-{counter}")
-                print(f"\npixbot> {plain(reply.text)}", file=stdout, flush=True)
+                show(reply)
     finally:
         app.stop()
         print(strings.CHAT_BYE, file=stdout, flush=True)

@@ -32,6 +32,7 @@ MAX_QUESTION_CHARS = 2000
 # ellipsis. Body and HTML together then stay far below Matrix's 65,536-byte event limit, even
 # once encrypted (base64 adds a third).
 MAX_REPLY_BYTES = 16_000
+MAX_ATTACHMENT_BYTES = 8 * 1024 * 1024  # a file the bot sends (a chart, a report): homeservers cap uploads
 ELLIPSIS = "…"
 
 
@@ -53,7 +54,14 @@ class Incoming:
 
 @dataclass
 class Reply:
-    """What the bot says. ``text`` is Markdown; adapters render it."""
+    """What the bot says. ``text`` is Markdown; adapters render it.
+
+    ``room`` is a room id, or a person's id (``brain.platform.direct(user)``): the adapter
+    delivers it in its direct chat with that person, opening one if there is none yet.
+    ``attachment`` sends a file instead of a text message, ``text`` being its caption:
+    ``{"path": absolute path, "name": file name, "mimetype": "image/png"[, "width": px,
+    "height": px]}``; the file must stay in place until the reply is sent (the outbox keeps the
+    path, not the bytes)."""
 
     room: str
     text: str
@@ -63,6 +71,7 @@ class Reply:
     kind: str = "info"  # answer | suggest | none | info | help | error
     asker: str | None = None
     payload: dict = field(default_factory=dict)  # remembered with the sent message id
+    attachment: dict | None = None  # a file sent with ``text`` as its caption (see above)
 
 
 def wire_size(text: str) -> int:

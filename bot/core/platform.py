@@ -3,7 +3,7 @@
 The adapter provides it (``brain.platform``): where the correspondents are (a channel where
 tickets are announced and urgent announcements previewed), how to name a person so they are
 notified (a mention link), how to recognise a person's id in a command (« assigner @… »), and
-how many rooms the bot is in. Features ask the platform, never the platform's configuration;
+how many rooms the bot is in, and where to write to one person. Features ask the platform, never the platform's configuration;
 a second adapter (or the terminal chat) needs no change in them.
 """
 
@@ -34,6 +34,12 @@ class Platform:
         """The first person's id written in ``text`` (e.g. after « assigner »)."""
         match = self.user_id.search(text)
         return match.group(0).rstrip(".,;:!?") if match else None
+
+    def direct(self, user: str) -> str:
+        """Where to send a reply meant for ``user`` alone (``Reply.room``): their direct chat,
+        which the adapter finds or opens. Features never need to know its room id; a person's
+        answer there comes with ``Incoming.is_direct`` and their id as ``sender``."""
+        return user
 
     def rooms_count(self) -> int:
         return 1

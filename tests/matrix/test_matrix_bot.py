@@ -352,3 +352,17 @@ async def test_rooms_in_parallel_each_room_in_order(bot, staff, colleague):
     keys = set()
     await staff.wait_for(lambda r, e: isinstance(e, ReactionEvent) and e.reacts_to == replies[0].event_id
                          and (keys.add(e.key) or keys >= {"👍", "👎"}), what="👍 and 👎 on the first answer")
+
+
+def test_a_reply_with_a_file_is_an_image_or_a_file_with_its_caption():
+    image = reply_content(Reply(room="!r", text="Questions **par mois**", thread="$q",
+                                attachment={"path": "/x/g.png", "name": "g.png", "mimetype": "image/png",
+                                            "width": 800, "height": 400}), threads=True)
+    assert image["msgtype"] == "m.image" and image["filename"] == "g.png"
+    assert image["body"] == "Questions **par mois**" and "<strong>par mois</strong>" in image["formatted_body"]
+    assert image["info"] == {"mimetype": "image/png", "w": 800, "h": 400}
+    assert image["m.relates_to"]["rel_type"] == "m.thread"  # still in the asker's thread
+    document = reply_content(Reply(room="!r", text="", attachment={"path": "/x/r.html", "name": "rapport.html",
+                                                                   "mimetype": "text/html"}), threads=True)
+    assert document["msgtype"] == "m.file" and document["body"] == "rapport.html"
+    assert "formatted_body" not in document

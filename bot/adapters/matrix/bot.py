@@ -41,13 +41,13 @@ from nio import (
 )
 
 from ...core import strings
-from ...core.brain import Brain, Incoming, Reply
+from ...core.brain import Brain, Forgetter, Incoming, Reply
 from ...core.config import Config, ConfigError
 from ...core.storage import Storage
 from .events import invite_allowed, thread_root, to_incoming
 from .formatting import reply_content
 from .platform import MatrixPlatform
-from .sender import Sender, short
+from .sender import KV_DIRECT_WITH, Sender, short
 from .session import Session
 
 log = logging.getLogger(__name__)
@@ -107,6 +107,8 @@ class MatrixBot:
         self.synced = asyncio.Event()  # set after the first sync was processed
         self.brain.platform = MatrixPlatform(lambda: mc.correspondents_room,
                                              lambda: len(self.client.rooms) if self.client else 0)
+        # « oublier mes données »: which direct chat the bot opened with the person goes too
+        self.brain.forgetters.append(Forgetter(lambda user: [], self._forget_direct_chat))
 
     @property
     def user_id(self) -> str:
@@ -270,7 +272,9 @@ class MatrixBot:
                     continue
                 if job is not None:
                     self._dispatch(room_id, job, batch)
-            if (someone_left or not history) and room.joined_count <= 1 and room_id not in self._leaving:
+            # alone: nobody else joined or invited (a direct chat the bot opened waits for its guest)
+            alone = room.joined_count + room.invited_count <= 1
+            if (someone_left or not history) and alone and room_id not in self._leaving:
                 log.info("alone in %s; leaving", room_id)
                 self._leaving.add(room_id)
                 self.sender.call("leave", lambda r=room_id: self.client.room_leave(r), room=room_id)
@@ -303,6 +307,17 @@ class MatrixBot:
         else:
             log.info("refusing the invitation to %s from %s", room_id, inviter)
             self.sender.call("reject", lambda: self.client.room_leave(room_id), room=room_id)
+
+    def mark_direct(self, room_id: str) -> None:
+        """Remember ``room_id`` as a direct chat (one the bot opened with a person)."""
+        self._direct.add(room_id)
+        self._save_direct()
+
+    def _forget_direct_chat(self, user: str) -> list:
+        known = json.loads(self.storage.get(KV_DIRECT_WITH, "{}"))
+        if known.pop(user, None) is not None:
+            self.storage.set(KV_DIRECT_WITH, json.dumps(known))
+        return []
 
     def _save_direct(self) -> None:
         self.storage.set(KV_DIRECT, json.dumps(sorted(self._direct)))

@@ -62,6 +62,29 @@ def reply_content(reply: Reply, threads: bool, mention: bool = False) -> dict:
         content["m.mentions"] = {"user_ids": sorted(set(mentions))}
     elif mention and reply.asker:
         content["m.mentions"] = {"user_ids": [reply.asker]}
+    if reply.attachment:
+        content = attachment_content(reply.attachment, content)
+    return content
+
+
+def attachment_content(attachment: dict, text_content: dict) -> dict:
+    """A file message (``m.image`` for an image, else ``m.file``) with the reply's text as its
+    caption (Matrix 1.10: ``body`` with a ``filename`` that differs). The file's ``url`` (or
+    encrypted ``file``) is added when it is uploaded, just before sending."""
+    mimetype = attachment.get("mimetype") or "application/octet-stream"
+    name = attachment["name"]
+    info: dict[str, Any] = {"mimetype": mimetype}
+    for key, field in (("width", "w"), ("height", "h")):
+        if attachment.get(key):
+            info[field] = int(attachment[key])
+    content = dict(text_content)
+    content["msgtype"] = "m.image" if mimetype.startswith("image/") else "m.file"
+    content["filename"] = name
+    content["info"] = info
+    if not content.get("body"):
+        content["body"] = name
+        content.pop("format", None)
+        content.pop("formatted_body", None)
     return content
 
 

@@ -16,14 +16,20 @@ from __future__ import annotations
 import asyncio
 import collections
 import dataclasses
+import io
+import json
 import logging
 import time
 import uuid
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Awaitable, Callable
 
-from nio import ErrorResponse, LocalProtocolError, RoomSendResponse
+from nio import ErrorResponse, LocalProtocolError, RoomCreateResponse, RoomPreset, RoomSendResponse, UploadResponse
 
+from ...core import strings
 from ...core.brain import Reply
+from ...core.messages import MAX_ATTACHMENT_BYTES
+from .events import invite_allowed as user_allowed
 from .formatting import reply_content, without_thread
 
 if TYPE_CHECKING:
@@ -33,7 +39,8 @@ log = logging.getLogger(__name__)
 
 ROOM_WAIT_STEPS = 400  # x 50 ms
 PERMANENT_ERRORS = {"M_FORBIDDEN", "M_NOT_FOUND", "M_BAD_JSON", "M_NOT_JSON", "M_TOO_LARGE"}
-NOT_IN_ROOM = "le bot n'est plus dans ce salon"  # the reason kept with a reply to a room we left
+JOIN_POLL_SECONDS = 0.2  # how often a reply to a person who has not joined yet looks again
+KV_DIRECT_WITH = "matrix.direct_with"  # person -> the direct chat the bot writes to them in
 
 
 def is_permanent(resp: Any) -> bool:
@@ -45,6 +52,17 @@ def is_permanent(resp: Any) -> bool:
         return True
     status = getattr(getattr(resp, "transport_response", None), "status", None) or 0
     return 400 <= status < 500 and status not in (401, 429)
+
+
+def read_attachment(attachment: dict) -> tuple[bytes | None, str]:
+    """The bytes of a reply's file, or (None, reason) when it is missing or too large."""
+    try:
+        data = Path(attachment["path"]).read_bytes()
+    except OSError as exc:
+        return None, f"{strings.DEAD_FILE_UNREADABLE} ({type(exc).__name__})"
+    if len(data) > MAX_ATTACHMENT_BYTES:
+        return None, strings.DEAD_FILE_TOO_LARGE
+    return data, ""
 
 
 def short(resp: Any) -> str:
@@ -198,6 +216,18 @@ class Sender:
         if delay:
             await asyncio.sleep(delay)
         room = row["room"]
+        attachment = (payload.get("reply") or {}).get("attachment")
+        data = None
+        if attachment:  # read first: a missing file opens no room
+            data, refusal = read_attachment(attachment)
+            if data is None:
+                self._dead_letter(row, refusal)
+                return
+        if room.startswith("@"):  # a reply to one person (Platform.direct): their direct chat
+            room, refusal = await self.direct_room(room)
+            if room is None:
+                self._dead_letter(row, refusal)
+                return
         # a room joined a moment ago may not be in our sync yet (nio needs it to know whether to
         # encrypt): give the sync loop a little time before sending; a room we left gets none
         for _ in range(ROOM_WAIT_STEPS):
@@ -205,16 +235,28 @@ class Sender:
                 break
             await asyncio.sleep(0.05)
         if room in bot.left_rooms and room not in bot.client.rooms:
-            self._dead_letter(row, NOT_IN_ROOM, room_gone=True)
+            self._dead_letter(row, strings.DEAD_NOT_IN_ROOM, room_gone=True)
             return
+        if row["room"].startswith("@") and bot.client.rooms[room].encrypted:
+            # the person's devices get the message's keys only once they joined: wait for them
+            # (their lane only; a restart waits again, the reply stays in the outbox meanwhile)
+            if not await self._joined(room, row["room"]):
+                self._dead_letter(row, strings.DEAD_NOT_IN_ROOM, room_gone=True)
+                return
+            await bot.session.keep_keys()
         content = payload["content"]
-        resp = await self._room_send(row, content, row["txn_id"])
+        if data is not None:
+            content, refusal = await self._with_upload(room, content, attachment, data)
+            if content is None:
+                self._dead_letter(row, refusal)
+                return
+        resp = await self._room_send(room, row, content, row["txn_id"])
         if is_permanent(resp) and (content.get("m.relates_to") or {}).get("rel_type") == "m.thread":
             log.warning("threaded reply in %s refused (%s); sending it as a plain reply", room, short(resp))
-            resp = await self._room_send(row, without_thread(content), row["txn_id"] + "-plain")
+            resp = await self._room_send(room, row, without_thread(content), row["txn_id"] + "-plain")
         if not isinstance(resp, RoomSendResponse):
             forbidden = isinstance(resp, ErrorResponse) and resp.status_code == "M_FORBIDDEN"
-            self._dead_letter(row, short(resp) if resp is not None else NOT_IN_ROOM, room_gone=forbidden)
+            self._dead_letter(row, short(resp) if resp is not None else strings.DEAD_NOT_IN_ROOM, room_gone=forbidden)
             return
         event_id = resp.event_id
         bot.storage.mark_sent(row["id"], event_id)
@@ -229,14 +271,95 @@ class Sender:
             content = {"m.relates_to": {"rel_type": "m.annotation", "event_id": event_id, "key": key}}
             self.enqueue(room, "m.reaction", content, None)
 
-    async def _room_send(self, row: dict, content: dict, txn_id: str):
+    async def _room_send(self, room: str, row: dict, content: dict, txn_id: str):
         payload = row["payload"]
         return await self.attempt(
             payload["type"],
-            lambda: self.bot.client.room_send(row["room"], payload["type"], content, tx_id=txn_id,
+            lambda: self.bot.client.room_send(room, payload["type"], content, tx_id=txn_id,
                                               ignore_unverified_devices=True),
             forever=True,
         )
+
+    # -- direct chats and files -----------------------------------------------------------------
+    async def direct_room(self, user: str) -> tuple[str | None, str]:
+        """The room of the bot's direct chat with ``user``: the one remembered, else a direct
+        room the two already share, else a new one (invite, ``is_direct``; encrypted when the
+        bot encrypts). Returns (None, reason) for a person the bot may not write to or a room it
+        could not create. Only this person's lane calls it, so a room is created once."""
+        bot = self.bot
+        if not user_allowed(user, bot.user_id, bot.mc.allowed_servers, bot.mc.allowed_users):
+            return None, strings.DEAD_NOT_ALLOWED_PERSON
+        known = json.loads(bot.storage.get(KV_DIRECT_WITH, "{}"))
+        room = known.get(user)
+        # one opened a moment ago may not be in our sync yet: it is still theirs (_send_row waits)
+        if room and room not in bot.left_rooms and (room not in bot.client.rooms or self._shared_direct(room, user)):
+            return room, ""
+        for candidate in bot.client.rooms:
+            if self._shared_direct(candidate, user):
+                room = candidate
+                break
+        else:
+            initial_state = []
+            if bot.mc.encryption:
+                initial_state.append({"type": "m.room.encryption", "state_key": "",
+                                      "content": {"algorithm": "m.megolm.v1.aes-sha2"}})
+            resp = await self.attempt("create direct chat", lambda: bot.client.room_create(
+                is_direct=True, invite=[user], preset=RoomPreset.trusted_private_chat,
+                initial_state=initial_state))
+            if not isinstance(resp, RoomCreateResponse):
+                return None, short(resp) if resp is not None else strings.DEAD_NO_DIRECT_ROOM
+            room = resp.room_id
+            log.info("opened a direct chat %s with %s", room, user)
+            bot.mark_direct(room)
+        known[user] = room
+        bot.storage.set(KV_DIRECT_WITH, json.dumps(known))
+        return room, ""
+
+    async def _joined(self, room_id: str, user: str) -> bool:
+        """Wait until ``user`` joined ``room_id``; False if the bot is no longer there (the person
+        refused the invitation and the bot, alone, left)."""
+        while room_id not in self.bot.left_rooms:
+            room = self.bot.client.rooms.get(room_id)
+            if room is None:
+                return False
+            if user in room.users and user not in room.invited_users:
+                return True
+            await asyncio.sleep(JOIN_POLL_SECONDS)
+        return False
+
+    def _shared_direct(self, room_id: str, user: str) -> bool:
+        """``room_id`` is a direct chat of the bot with ``user`` (joined or invited), and nobody else."""
+        room = self.bot.client.rooms.get(room_id)
+        if room is None or room_id in self.bot.left_rooms or not self.bot.is_direct(room):
+            return False
+        people = (set(room.users) | set(room.invited_users)) - {self.bot.user_id}
+        return people == {user}
+
+    async def _with_upload(self, room: str, content: dict, attachment: dict, data: bytes) -> tuple[dict | None, str]:
+        """The file message's content with its file uploaded (encrypted in an encrypted room),
+        or (None, reason) when the upload is refused for good. A resend uploads again: the
+        outbox keeps the path, not the upload."""
+        matrix_room = self.bot.client.rooms.get(room)
+        encrypt = bool(matrix_room and matrix_room.encrypted)
+        mimetype = attachment.get("mimetype") or "application/octet-stream"
+        content = dict(content)
+        content.setdefault("info", {})["size"] = len(data)
+
+        async def upload():
+            resp, keys = await self.bot.client.upload(io.BytesIO(data), content_type=mimetype,
+                                                      filename=attachment["name"], encrypt=encrypt,
+                                                      filesize=len(data))
+            upload.keys = keys
+            return resp
+
+        resp = await self.attempt("upload", upload)
+        if not isinstance(resp, UploadResponse):
+            return None, short(resp) if resp is not None else strings.DEAD_FILE_UNREADABLE
+        if encrypt:
+            content["file"] = {"url": resp.content_uri, **(upload.keys or {})}
+        else:
+            content["url"] = resp.content_uri
+        return content, ""
 
     def _dead_letter(self, row: dict, reason: str, room_gone: bool = False) -> None:
         """Keep a reply refused for good aside (``statut`` shows it), never to be sent again."""

@@ -82,7 +82,8 @@ from .news import (
     news_digest, news_latest, news_announcement, news_announce_preview, news_source_line, news_sources,
 )
 from .adapters import (
-    CHAT_WELCOME, CHAT_BYE, CHAT_LOADING, MATRIX_CANNOT_DECRYPT,
+    CHAT_WELCOME, CHAT_BYE, CHAT_LOADING, MATRIX_CANNOT_DECRYPT, DEAD_NOT_IN_ROOM, DEAD_NOT_ALLOWED_PERSON,
+    DEAD_NO_DIRECT_ROOM, DEAD_FILE_UNREADABLE, DEAD_FILE_TOO_LARGE, CHAT_ATTACHMENT, CHAT_TO_PERSON,
 )
 from .cli import (
     CLI_CONFIG_ERROR, CLI_NO_ADAPTER, storage_schema_too_new,
@@ -140,6 +141,8 @@ __all__ = [
     "NEWS_CLI_UNKNOWN_SUBSCRIBER", "NEWS_CLI_PREVIEW_EMPTY", "NEWS_CLI_SEND_NOW", "NEWS_CLI_FETCHED", "french_date",
     "_topics_label", "news_subscription", "news_subscribed", "news_topics_available", "news_unknown_topics",
     "_item_line", "news_digest", "news_latest", "news_announcement", "news_announce_preview", "news_source_line",
-    "news_sources", "CHAT_WELCOME", "CHAT_BYE", "CHAT_LOADING", "MATRIX_CANNOT_DECRYPT", "CLI_CONFIG_ERROR",
+    "news_sources", "CHAT_WELCOME", "CHAT_BYE", "CHAT_LOADING", "MATRIX_CANNOT_DECRYPT", "DEAD_NOT_IN_ROOM",
+    "DEAD_NOT_ALLOWED_PERSON", "DEAD_NO_DIRECT_ROOM", "DEAD_FILE_UNREADABLE", "DEAD_FILE_TOO_LARGE", "CHAT_ATTACHMENT",
+    "CHAT_TO_PERSON", "CLI_CONFIG_ERROR",
     "CLI_NO_ADAPTER", "storage_schema_too_new",
 ]

@@ -18,3 +18,14 @@ MATRIX_CANNOT_DECRYPT = (
     "pour le déchiffrer. Pouvez-vous vérifier ma session (l'appareil du bot Pix) ou partager "
     "à nouveau les clés du salon, puis renvoyer votre message ?"
 )
+
+# why a reply was refused for good (a dead letter); `statut` shows them to the correspondents
+DEAD_NOT_IN_ROOM = "le bot n'est plus dans ce salon"
+DEAD_NOT_ALLOWED_PERSON = "destinataire hors des utilisateurs et serveurs autorisés"
+DEAD_NO_DIRECT_ROOM = "conversation directe impossible à ouvrir"
+DEAD_FILE_UNREADABLE = "fichier joint illisible"
+DEAD_FILE_TOO_LARGE = "fichier joint trop volumineux"
+
+# the terminal chat: a file the bot sends, a message to someone else than the person at the keyboard
+CHAT_ATTACHMENT = "(fichier joint : {path})"
+CHAT_TO_PERSON = "(à {user}) "
