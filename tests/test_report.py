@@ -203,3 +203,55 @@ def test_the_html_report_opens_in_headless_chromium_with_its_charts(report, tmp_
         # the bars' grey is painted only by the decoded charts: one per chart with bars (questions, feedback, tickets)
         painted = int((pixels == BAR_GREY).all(axis=2).sum())
         assert painted > 20000  # measured: about 75,000 with the charts, about 350 (text edges) with broken images
+
+
+# -- « rapport » in chat ---------------------------------------------------------------------
+def test_the_period_of_the_chat_report():
+    from bot.core.commands import ArgumentError
+    from bot.features.report import period_argument
+
+    today = dt.date(2026, 3, 15)
+    assert period_argument("", today) == (dt.date(2025, 4, 1), today)  # the last 12 months
+    assert period_argument("1", today) == (dt.date(2026, 3, 1), today)
+    assert period_argument("3", today) == (dt.date(2026, 1, 1), today)
+    assert period_argument("2025", today) == (dt.date(2025, 1, 1), dt.date(2025, 12, 31))
+    assert period_argument("2026", today) == (dt.date(2026, 1, 1), today)  # never past today
+    assert period_argument("2026-02", today) == (dt.date(2026, 2, 1), dt.date(2026, 2, 28))
+    for wrong in ("0", "37", "2026-13", "2027", "demain"):
+        with pytest.raises(ArgumentError):
+            period_argument(wrong, today)
+
+
+def test_rapport_in_chat_posts_a_summary_with_the_chart_then_the_page(sample_engine, storage):
+    from bot.core import strings
+    from bot.core.brain import Incoming
+    from bot.features import report, tickets
+
+    config = sample_engine.config
+    config.correspondents = [ADMIN]
+    app = App(config, sample_engine, storage, features=[tickets.install, report.install])
+    seed(storage)
+
+    def ask(text, sender):
+        return app.brain.handle(Incoming(sender=sender, room="!dm", text=text, is_direct=True, addressed=True))
+
+    [refused] = ask("rapport", STAFF)
+    assert refused.text == strings.NOT_ALLOWED and refused.attachment is None
+    [bad] = ask("rapport 99", ADMIN)
+    assert bad.kind == "error" and "rapport [période]" in bad.text
+    summary, page = ask("rapport 2026", ADMIN)  # 2026 so far: the seeded quarter, and the one question of April
+    assert summary.text.startswith("**Rapport d'activité de l'assistant Pix — du 01/01/2026 au ")
+    assert ("- 8 question(s) : 75 % de réponses directes, 12 % de suggestions, 12 % sans réponse ; 4 transmise(s) "
+            "au correspondant.") in summary.text
+    assert "- Avis : 1 positif(s), 3 négatif(s)." in summary.text  # the forgotten person's 👎 is gone
+    chart = summary.attachment
+    assert chart["mimetype"] == "image/png" and chart["name"] == "questions-par-mois.png"
+    assert (chart["width"], chart["height"]) == CHART_SIZE
+    assert Path(chart["path"]).is_absolute() and Path(chart["path"]).is_relative_to(config.data_dir / "rapports")
+    with Image.open(chart["path"]) as png:
+        assert png.size == CHART_SIZE
+    assert page.attachment["mimetype"] == "text/html" and page.attachment["name"].startswith("rapport-2026-01-01-")
+    html = Path(page.attachment["path"]).read_text(encoding="utf-8")
+    assert html.count('src="data:image/png;base64,') == 3  # questions, feedback, tickets (no news feature here)
+    for secret in (ADMIN, STAFF, GONE, "Où se gare-t-on"):
+        assert secret not in summary.text and secret not in html

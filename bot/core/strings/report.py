@@ -206,3 +206,43 @@ REPORT_SERIES_PEOPLE = "personnes"
 REPORT_SERIES_ROOMS = "salons"
 REPORT_SERIES_DELETED = "données supprimées (conservation)"
 REPORT_HTML_GENERATED = "Rapport produit par pixbot le {date}."
+
+
+HELP_CMD_REPORT = ("le rapport d'activité : résumé, graphique des questions et page complète (les 12 derniers mois, "
+                   "ou « rapport 3 » pour 3 mois, « rapport 2026 », « rapport 2026-03 »)")
+REPORT_BAD_PERIOD = ("Indiquez une période : un nombre de mois entre 1 et 36 (« rapport 6 »), une année (« rapport 2026 ») "
+                     "ou un mois (« rapport 2026-03 »), pas dans le futur.")
+REPORT_CHAT_PAGE = ("Le rapport complet, à ouvrir dans un navigateur (page autonome, graphiques inclus). "
+                    "Au terminal : `pixbot rapport` écrit aussi les fichiers CSV.")
+
+
+def report_chat_summary(report) -> str:
+    """The report in a few lines, for the chat (``build.Report``)."""
+    months = report.months
+    total = sum(m.questions for m in months)
+    answered = sum(m.outcomes["answer"] for m in months)
+    suggested = sum(m.outcomes["suggest"] for m in months)
+    unanswered = sum(m.outcomes["none"] for m in months)
+    handed_on = sum(m.handed_on for m in months)
+    up = sum(m.thumbs_up for m in months)
+    down = sum(m.thumbs_down for m in months)
+    c = report.content
+    lines = [f"**{report_title(report.start.strftime('%d/%m/%Y'), report.end.strftime('%d/%m/%Y'))}**", ""]
+    if total:
+        lines.append(f"- {total} question(s) : {_share(answered, total)} de réponses directes, {_share(suggested, total)} "
+                     f"de suggestions, {_share(unanswered, total)} sans réponse ; {handed_on} transmise(s) au "
+                     "correspondant.")
+    else:
+        lines.append("- Aucune question sur la période.")
+    lines.append(f"- Avis : {up} positif(s), {down} négatif(s).")
+    if c.by_topic:
+        topic, n = c.by_topic[0]
+        lines.append(f"- Thème le plus demandé : {literal(topic_name(topic))} ({_share(n, c.answered)} des réponses "
+                     "directes).")
+    lines.append(f"- Jamais utilisées : {len(c.unused_faq)} entrée(s) de FAQ sur {c.faq_total}, "
+                 f"{len(c.unused_pages)} page(s) de documentation sur {c.pages_total}.")
+    if any(m.deleted for m in months):
+        lines.append(f"- Une partie de la période dépasse la durée de conservation ({report.retention_days} jours) : "
+                     "ces données ont été supprimées, les chiffres sont incomplets.")
+    lines += ["", "Le graphique ci-dessous montre les questions par mois ; la page complète suit."]
+    return "\n".join(lines)
