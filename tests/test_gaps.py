@@ -176,3 +176,66 @@ def test_the_tickets_section_computes_response_times_exactly(storage):
     empty = tickets_section(storage, paris(2025, 1, 1, 0, 0), paris(2025, 2, 1, 0, 0), "Europe/Paris")
     assert empty.markdown == "Aucun ticket ouvert sur la période." and empty.rows == [["mois", "tickets ouverts",
                                                                                         "tickets clos"]]
+
+
+# -- questions handed on, and FAQ drafts from the answers given in tickets ---------------------
+PARKING_ANSWER = "Le parking P2 est ouvert le samedi de 8 h à 18 h, badge du personnel à l'entrée."
+
+
+def test_handed_on_questions_join_the_gaps_and_answered_groups_become_faq_drafts(sample_engine, storage, tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from bot.features import tickets
+    from bot.features.report.drafts import DRAFTS_FILE, drafts_dir, make_drafts, read_drafts, write_drafts
+
+    config = sample_engine.config
+    config.correspondents = [ADMIN]
+    app = App(config, sample_engine, storage, features=[tickets.install, report.install])
+    ask(app, PARKING[1])  # asked, not answered
+    ask(app, PARKING[2], sender="@autre:univ.fr")
+    now = time.time()
+    with storage.transaction() as db:
+        for question, answer, learned in ((PARKING[0], PARKING_ANSWER, None), (CANTEEN[0], None, None),
+                                          ("Comment réserver une salle ?", "Par l'intranet.", "appris-3-salle")):
+            db.execute("INSERT INTO tickets (asker, room, question, state, last_answer, learned_id, created_at, "
+                       "updated_at, activity_at) VALUES ('@x:univ.fr', '!dm', ?, 'answered', ?, ?, ?, ?, ?)",
+                       (question, answer, learned, now, now, now))
+    gaps = find_gaps(storage, app.engine, 0, app.handed_on)
+    # the ticket made an FAQ entry already (learned) is not a gap; the others are, with the answer given
+    assert sorted((g.size, sorted(g.answers.values())) for g in gaps) == [(1, []), (3, [PARKING_ANSWER])]
+    assert "répondu dans un ticket" in strings.gaps_text(gaps, 90)
+    drafts = make_drafts(gaps, {"brouillon-ou-se-gare-t-on-sur-le-campus-le-samedi"})  # the id is taken
+    assert [entry for _, entry in drafts] == [{
+        "id": "brouillon-ou-se-gare-t-on-sur-le-campus-le-samedi-2", "question": PARKING[0],
+        "variants": [PARKING[2], PARKING[1]], "answer": PARKING_ANSWER}]
+    folder = drafts_dir(config)
+    path = write_drafts(folder, drafts)
+    assert path == folder / DRAFTS_FILE and path.read_text(encoding="utf-8").startswith("# Brouillons d'entrées de FAQ")
+    assert read_drafts(folder) == [entry for _, entry in drafts]
+    assert not any(i.id.startswith("brouillon-") for i in app.engine.index.items)  # nothing published
+
+    # pixbot check holds the drafts to the FAQ's rules
+    (tmp_path / "config.yaml").write_text(
+        f"data_dir: {config.data_dir}\nsources:\n  faq_dir: {config.faq_dir}\n  docs_dir: {config.docs_dir}\n",
+        encoding="utf-8")
+
+    def check():
+        return subprocess.run([sys.executable, "-m", "bot.cli", "check"], cwd=tmp_path, text=True,
+                              capture_output=True, timeout=120)
+
+    assert "Brouillons de FAQ" not in check().stdout
+    broken = [{"id": "brouillon-sans-reponse", "question": "Une question ?", "variants": ["Une autre ?"]}]
+    path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    run = check()
+    assert run.returncode == 1 and "Brouillons de FAQ : " in run.stdout and "brouillon-sans-reponse" in run.stdout
+
+    # « oublier mes données »: the drafts quoting the person go, the others stay
+    write_drafts(folder, drafts)
+    held = dict(app.brain.privacy.held_about("@autre:univ.fr"))
+    assert held[strings.FORGET_DRAFTS] == 1
+    app.brain.privacy.forget_person("@autre:univ.fr")
+    assert read_drafts(folder) == []
+    assert dict(app.brain.privacy.held_about(STAFF)).get(strings.FORGET_DRAFTS) is None

@@ -13,12 +13,14 @@ def gaps_text(gaps: list, days: int, limit: int = 10) -> str:
         return f"Aucune question sans bonne réponse ces {days} derniers jours."
     total = sum(g.size for g in gaps)
     lines = [f"**Manques de contenu ({days} derniers jours)** : {total} question(s) sans bonne réponse "
-             f"(aucune réponse, suggestions seulement, ou 👎), en {len(gaps)} sujet(s).", ""]
+             f"(aucune réponse, suggestions seulement, 👎, ou transmise au correspondant), "
+             f"en {len(gaps)} sujet(s).", ""]
     for n, gap in enumerate(gaps[:limit], 1):
         examples = " ; ".join(f"« {literal(q)} »" for q in gap.questions[:3])
         nearest = (f"entrée la plus proche : `{gap.nearest_id}` ({literal(gap.nearest_title or '')}, score "
                    f"{gap.score:.2f})" if gap.nearest_id else "aucune entrée proche")
-        lines.append(f"{n}. **{gap.size} question(s)** : {examples} — {nearest}")
+        answered = f" — {GAP_ANSWERED_IN_TICKET}" if gap.answers else ""
+        lines.append(f"{n}. **{gap.size} question(s)** : {examples} — {nearest}{answered}")
     if len(gaps) > limit:
         lines += ["", f"… et {len(gaps) - limit} autre(s) sujet(s) : `pixbot lacunes` les liste tous."]
     return "\n".join(lines)
@@ -246,3 +248,29 @@ def report_chat_summary(report) -> str:
                      "ces données ont été supprimées, les chiffres sont incomplets.")
     lines += ["", "Le graphique ci-dessous montre les questions par mois ; la page complète suit."]
     return "\n".join(lines)
+
+
+# FAQ drafts from the content gaps (``pixbot lacunes --brouillons``)
+DRAFTS_HEADER = """Brouillons d'entrées de FAQ, tirés des questions transmises au correspondant et de sa réponse
+(pixbot lacunes --brouillons). Rien ici n'est publié : relisez une entrée, corrigez-la, puis
+copiez-la dans un fichier du dossier faq/ (ou utilisez « faq » dans le fil du ticket).
+pixbot check vérifie ce fichier comme la FAQ. Il est réécrit à chaque pixbot lacunes --brouillons."""
+FORGET_DRAFTS = "brouillons d'entrées de FAQ citant vos questions"
+
+
+def draft_comment(size: int, nearest_id: str | None, score: float | None) -> str:
+    nearest = f"entrée existante la plus proche : {nearest_id} (score {score:.2f})" if nearest_id else \
+        "aucune entrée existante proche"
+    return f"{size} question(s) dans ce groupe ; {nearest}"
+
+
+def drafts_written(count: int, path: str) -> str:
+    if not count:
+        return (f"Aucun groupe de questions n'a reçu de réponse dans un ticket : pas de brouillon "
+                f"(fichier vidé : {path}).")
+    return (f"{count} brouillon(s) d'entrée de FAQ écrit(s) dans {path} : relisez-les ; rien n'est publié "
+            "sans votre action (copie dans faq/ ou « faq » dans le fil du ticket).")
+
+
+DRAFTS_CHECK_PREFIX = "Brouillons de FAQ"
+GAP_ANSWERED_IN_TICKET = "répondu dans un ticket : brouillon possible (`pixbot lacunes --brouillons`)"

@@ -16,8 +16,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from ...core import strings
-from ...core.brain import Incoming, Reply
+from ...core.brain import Forgetter, Incoming, Reply
 from ...core.commands import ArgumentError
+from .drafts import drafts_dir, quoting, remove_quoting
 from .gaps import find_gaps
 
 DEFAULT_DAYS = 90
@@ -35,8 +36,16 @@ def days_argument(args: str) -> int:
 
 
 def gaps_report(app, days: int) -> str:
-    gaps = find_gaps(app.storage, app.engine, time.time() - days * 86400)
+    gaps = find_gaps(app.storage, app.engine, time.time() - days * 86400, app.handed_on)
     return strings.gaps_text(gaps, days)
+
+
+def asked_by(storage, user: str) -> list[str]:
+    """The questions ``user`` asked that the log still holds (what an FAQ draft may quote)."""
+    rows = storage.db.execute("SELECT question FROM questions WHERE sender = ? UNION "
+                              "SELECT question FROM feedback WHERE sender = ? AND question IS NOT NULL",
+                              (user, user)).fetchall()
+    return [r[0] for r in rows]
 
 
 def period_argument(args: str, today: dt.date) -> tuple[dt.date, dt.date]:
@@ -85,6 +94,17 @@ def chat_report(app, start: dt.date, end: dt.date) -> tuple[str, list[Path]]:
 
 def install(app) -> None:
     brain = app.brain
+    folder = drafts_dir(app.config)
+
+    def drafts_held(user: str) -> list[tuple[str, int]]:
+        return [(strings.FORGET_DRAFTS, quoting(folder, asked_by(app.storage, user)))]
+
+    def forget_drafts(user: str) -> list[Reply]:
+        remove_quoting(folder, asked_by(app.storage, user))
+        return []
+
+    # first, before the core deletes the questions that say which drafts quote the person
+    brain.forgetters.insert(0, Forgetter(drafts_held, forget_drafts))
 
     @brain.command("rapport", strings.HELP_CMD_REPORT, admin=True, takes_args=True, usage="rapport [période]",
                    parse=lambda args: period_argument(args, dt.datetime.now(ZoneInfo(app.config.timezone)).date()))

@@ -15,6 +15,9 @@ def add_parser(sub, load_config: Callable[[argparse.Namespace], Config]) -> None
     p = sub.add_parser("lacunes", help="content gaps: the questions the bot could not answer well, grouped")
     p.add_argument("--days", type=int, default=90, help="how far back (default: 90 days)")
     p.add_argument("--all", action="store_true", help="list every group, not the ten largest")
+    p.add_argument("--brouillons", action="store_true",
+                   help="write FAQ drafts for the groups answered in a ticket to <data_dir>/brouillons/brouillons.yaml "
+                        "(a review file: nothing is published)")
     p.set_defaults(func=partial(cmd_gaps, load_config=load_config))
 
 
@@ -82,7 +85,9 @@ def cmd_gaps(args, load_config: Callable[[argparse.Namespace], Config]) -> int:
 
     from ...answers.engine import Engine
     from ...core import strings
+    from ...core.app import App
     from ...core.storage import Storage
+    from .drafts import drafts_dir, make_drafts, write_drafts
     from .gaps import find_gaps
 
     config = load_config(args)
@@ -90,8 +95,26 @@ def cmd_gaps(args, load_config: Callable[[argparse.Namespace], Config]) -> int:
     try:
         engine = Engine(config)
         engine.load()
-        gaps = find_gaps(storage, engine, time.time() - args.days * 86400)
+        app = App(config, engine, storage)  # the tickets feature gives the questions handed on
+        gaps = find_gaps(storage, engine, time.time() - args.days * 86400, app.handed_on)
         print(plain(strings.gaps_text(gaps, args.days, limit=len(gaps) if args.all else 10)))
+        if args.brouillons:
+            drafts = make_drafts(gaps, {item.id for item in engine.index.items})
+            path = write_drafts(drafts_dir(config), drafts)
+            print("\n" + strings.drafts_written(len(drafts), str(path)))
         return 0
     finally:
         storage.close()
+
+
+def check_drafts(config, placeholders) -> list[str]:
+    """``pixbot check``: the FAQ drafts held to the FAQ's rules (nothing when there are none)."""
+    from ...answers.hygiene import check_content
+    from ...core import strings
+    from .drafts import DRAFTS_FILE, drafts_dir
+
+    folder = drafts_dir(config)
+    if not (folder / DRAFTS_FILE).exists():
+        return []
+    return [f"{strings.DRAFTS_CHECK_PREFIX} : {problem}"
+            for problem in check_content(folder, None, None, placeholders, config.glossary_dir)]

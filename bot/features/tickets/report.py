@@ -51,3 +51,11 @@ def tickets_section(storage, start: float, end: float, tz: str) -> Section:
                    strings.report_tickets(len(rows), opened, closed, states, figures, by_correspondent, unassigned),
                    "tickets-par-mois.csv", csv, chart=chart, monthly={HANDED_ON: opened},
                    more_csv={"tickets-par-correspondant.csv": per_corr})
+
+
+def handed_on_questions(storage, since: float) -> list[tuple[float, str, str | None]]:
+    """The questions handed on since ``since`` and not yet made an FAQ entry (``faq``), with the
+    correspondents' last answer: what the content gaps group, and draft FAQ entries from."""
+    rows = storage.db.execute("SELECT created_at, question, last_answer FROM tickets WHERE created_at >= ? "
+                              "AND learned_id IS NULL ORDER BY id", (since,)).fetchall()
+    return [(r["created_at"], r["question"], r["last_answer"]) for r in rows]
