@@ -255,3 +255,22 @@ def test_rapport_in_chat_posts_a_summary_with_the_chart_then_the_page(sample_eng
     assert html.count('src="data:image/png;base64,') == 3  # questions, feedback, tickets (no news feature here)
     for secret in (ADMIN, STAFF, GONE, "Où se gare-t-on"):
         assert secret not in summary.text and secret not in html
+
+
+def test_the_content_gaps_in_the_report_give_sizes_and_nearest_entries_never_the_questions(report, tmp_path):
+    from bot.features.report.gaps import Gap
+
+    report.gaps = [Gap(["Où se gare-t-on ?", "Le parking est-il ouvert ?"], "orga-invite",
+                       "Comment inviter un collègue dans Pix Orga ?", 0.523, {"Où se gare-t-on ?": "Parking P2."}),
+                   Gap(["Quel est le menu ?"], None, None, None)]
+    files = {f.name: f for f in write(report, tmp_path / "r", ("md", "csv"))}
+    markdown = files["rapport.md"].read_text(encoding="utf-8")
+    assert "## Manques de contenu\n\n3 question(s) sans bonne réponse" in markdown
+    assert "| 1 | 2 | `orga-invite` : Comment inviter un collègue dans Pix Orga ? | 0,52 | oui |" in markdown
+    assert "| 2 | 1 | aucune | — | non |" in markdown
+    assert files["manques-de-contenu.csv"].read_text(encoding="utf-8").splitlines()[1:] == [
+        "1;2;orga-invite;Comment inviter un collègue dans Pix Orga ?;0.523;oui", "2;1;;;;non"]
+    for f in files.values():
+        if f.suffix != ".png":
+            text = f.read_text(encoding="utf-8")
+            assert "gare-t-on" not in text and "menu" not in text and "Parking P2" not in text

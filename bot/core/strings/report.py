@@ -274,3 +274,51 @@ def drafts_written(count: int, path: str) -> str:
 
 DRAFTS_CHECK_PREFIX = "Brouillons de FAQ"
 GAP_ANSWERED_IN_TICKET = "répondu dans un ticket : brouillon possible (`pixbot lacunes --brouillons`)"
+
+
+# the CSV files' headers and words (one file per table of the report)
+REPORT_YES = "oui"
+REPORT_NO = "non"
+REPORT_CSV_MONTHS = ["mois", "questions", "réponses directes", "suggestions", "sans réponse",
+                     "part de réponses directes", "transmises au correspondant", "avis positifs", "avis négatifs",
+                     "données en partie supprimées (conservation)"]
+REPORT_CSV_TOPICS = ["thème", "réponses directes"]
+REPORT_CSV_TOP_ENTRIES = ["entrée", "titre", "réponses directes", "avis positifs", "avis négatifs"]
+REPORT_CSV_TOP_PAGES = ["page", "réponses directes"]
+REPORT_CSV_MOST_DOWN = ["entrée", "titre", "avis négatifs", "avis positifs", "réponses directes"]
+REPORT_CSV_UNUSED = ["type", "entrée ou page"]
+REPORT_CSV_KIND_FAQ = "faq"
+REPORT_CSV_KIND_DOC = "documentation"
+REPORT_CSV_TICKETS = ["mois", "tickets ouverts", "tickets clos"]
+REPORT_CSV_BY_CORRESPONDENT = ["correspondant", "tickets pris en charge"]
+REPORT_CSV_NEWS = ["abonnés (personnes)", "abonnés (salons)", "points d'actualités envoyés", "annonces envoyées",
+                   "annonces rappelées"]
+REPORT_CSV_SUBSCRIBERS = ["mois", "abonnés en fin de mois (personnes)", "abonnés en fin de mois (salons)"]
+REPORT_CSV_GAPS = ["groupe", "questions", "entrée la plus proche", "titre", "score", "répondu dans un ticket"]
+
+# what `pixbot rapport` and `pixbot lacunes` say about their arguments
+REPORT_CLI_FROM_AFTER_TO = "--from doit précéder --to"
+REPORT_CLI_BAD_DATE = "date attendue au format AAAA-MM-JJ : {text!r}"
+REPORT_CLI_BAD_FORMAT = "formats possibles : {formats} (séparés par des virgules)"
+GAPS_BAD_DAYS = "Indiquez un nombre de jours entre 1 et 3650."
+
+# the content gaps in the report (``pixbot rapport --lacunes``): sizes and nearest entries, no question text
+REPORT_GAPS_TITLE = "Manques de contenu"
+
+
+def report_gaps(gaps: list, listed: int = 15) -> str:
+    if not gaps:
+        return "Aucune question sans bonne réponse sur la période."
+    total = sum(g.size for g in gaps)
+    lines = [f"{total} question(s) sans bonne réponse (aucune réponse, suggestions seulement, 👎, ou transmise au "
+             f"correspondant), regroupées par sens en {len(gaps)} sujet(s). Le rapport ne cite pas les questions : "
+             "`pixbot lacunes` les montre au correspondant.", "",
+             "| sujet | questions | entrée existante la plus proche | score | répondu dans un ticket |",
+             "|---|---|---|---|---|"]
+    for n, gap in enumerate(gaps[:listed], 1):
+        nearest = f"`{gap.nearest_id}` : {literal(gap.nearest_title or '')}" if gap.nearest_id else "aucune"
+        score = f"{gap.score:.2f}".replace(".", ",") if gap.score is not None else "—"
+        lines.append(f"| {n} | {gap.size} | {nearest} | {score} | {REPORT_YES if gap.answers else REPORT_NO} |")
+    if len(gaps) > listed:
+        lines += ["", f"… et {len(gaps) - listed} autre(s) sujet(s) (voir le fichier CSV)."]
+    return "\n".join(lines)

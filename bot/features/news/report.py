@@ -37,9 +37,8 @@ def news_section(storage, start: float, end: float, tz: str) -> Section:
         for kind in levels:
             levels[kind][month] = db.execute("SELECT COALESCE(SUM(change), 0) FROM news_subscriber_counts "
                                              "WHERE kind = ? AND at < ?", (kind, until)).fetchone()[0]
-    csv = [["abonnés (personnes)", "abonnés (salons)", "points d'actualités envoyés", "annonces envoyées",
-            "annonces rappelées"], [people, rooms, digests, sent, recalled]]
-    over_time = [["mois", "abonnés en fin de mois (personnes)", "abonnés en fin de mois (salons)"]] + [
+    csv = [list(strings.REPORT_CSV_NEWS), [people, rooms, digests, sent, recalled]]
+    over_time = [list(strings.REPORT_CSV_SUBSCRIBERS)] + [
         [m, levels["user"][m], levels["room"][m]] for m in levels["user"]]
     chart = Chart("abonnes.png", strings.REPORT_CHART_SUBSCRIBERS, strings.REPORT_AXIS_SUBSCRIBERS,
                   [(strings.REPORT_SERIES_PEOPLE, levels["user"]), (strings.REPORT_SERIES_ROOMS, levels["room"])],

@@ -31,7 +31,7 @@ def days_argument(args: str) -> int:
     if not text:
         return DEFAULT_DAYS
     if not text.isdigit() or not 1 <= int(text) <= 3650:
-        raise ArgumentError("Indiquez un nombre de jours entre 1 et 3650.")
+        raise ArgumentError(strings.GAPS_BAD_DAYS)
     return int(text)
 
 

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from ...core import strings
+
 OUTCOMES = ("answer", "suggest", "none")
 
 
@@ -74,11 +76,9 @@ def add_handed_on(months: list[Month], handed_on: dict[str, int]) -> None:
 
 def csv_rows(months: list[Month]) -> list[list]:
     """One row per month, for a spreadsheet (header first, French)."""
-    rows = [["mois", "questions", "réponses directes", "suggestions", "sans réponse", "part de réponses directes",
-             "transmises au correspondant", "avis positifs", "avis négatifs",
-             "données en partie supprimées (conservation)"]]
+    rows = [list(strings.REPORT_CSV_MONTHS)]
     for m in months:
         share = round(m.outcomes["answer"] / m.questions, 3) if m.questions else ""
         rows.append([m.key, m.questions, m.outcomes["answer"], m.outcomes["suggest"], m.outcomes["none"], share,
-                     m.handed_on, m.thumbs_up, m.thumbs_down, "oui" if m.deleted else "non"])
+                     m.handed_on, m.thumbs_up, m.thumbs_down, strings.REPORT_YES if m.deleted else strings.REPORT_NO])
     return rows

@@ -36,6 +36,7 @@ class Report:
     months: list[Month]
     content: ContentFigures
     sections: list[Section] = field(default_factory=list)
+    gaps: list | None = None  # the content gaps (``gaps.Gap``), when asked for (they need the model)
 
     @property
     def keys(self) -> list[str]:
@@ -57,8 +58,9 @@ def bounds(start: dt.date, end: dt.date, tz: str) -> tuple[float, float]:
 
 
 def gather(storage, sections: list, items: list, start: dt.date, end: dt.date, tz: str, retention_days: int,
-           now: float) -> Report:
-    """The report's figures. ``sections``: ``app.report_sections``; ``items``: the loaded sources."""
+           now: float, gaps: list | None = None) -> Report:
+    """The report's figures. ``sections``: ``app.report_sections``; ``items``: the loaded sources;
+    ``gaps``: the period's content gaps, if the report is to show them."""
     first, last = bounds(start, end, tz)
     db = storage.db
     questions = db.execute("SELECT asked_at, outcome, item FROM questions WHERE asked_at >= ? AND asked_at < ?",
@@ -79,7 +81,7 @@ def gather(storage, sections: list, items: list, start: dt.date, end: dt.date, t
     for part in parts:
         if HANDED_ON in part.monthly:
             add_handed_on(months, part.monthly[HANDED_ON])
-    return Report(start, end, tz, retention_days, months, content_figures(answers, votes, items), parts)
+    return Report(start, end, tz, retention_days, months, content_figures(answers, votes, items), parts, gaps)
 
 
 def _date(day: dt.date) -> str:
@@ -114,6 +116,8 @@ def _blocks(report: Report) -> list[tuple[str, object]]:
     part(strings.REPORT_FEEDBACK_TITLE, strings.report_feedback(report.months, report.content.most_down), feedback)
     part(strings.REPORT_TOPICS_TITLE, strings.report_topics(report.content))
     part(strings.REPORT_CONTENT_TITLE, strings.report_content(report.content))
+    if report.gaps is not None:
+        part(strings.REPORT_GAPS_TITLE, strings.report_gaps(report.gaps))
     for s in report.sections:
         part(s.title, s.markdown, s.chart)
     out.append(("md", strings.REPORT_PRIVACY_NOTE))
@@ -123,21 +127,24 @@ def _blocks(report: Report) -> list[tuple[str, object]]:
 def tables(report: Report) -> dict[str, list[list]]:
     """Every table of the report, by CSV file name."""
     c = report.content
+    removed = strings.REPORT_REMOVED_ENTRY
     out = {
         "questions-par-mois.csv": csv_rows(report.months),
-        "questions-par-theme.csv": [["thème", "réponses directes"]]
+        "questions-par-theme.csv": [list(strings.REPORT_CSV_TOPICS)]
         + [[strings.topic_name(t), n] for t, n in c.by_topic],
-        "entrees-les-plus-utilisees.csv": [["entrée", "titre", "réponses directes", "avis positifs", "avis négatifs"]] + [
-            [u.id, u.title if u.title is not None else strings.REPORT_REMOVED_ENTRY, u.answers, u.up, u.down]
-            for u in c.top_entries],
-        "pages-les-plus-utilisees.csv": [["page", "réponses directes"]] + [list(p) for p in c.top_pages],
-        "entrees-avec-le-plus-d-avis-negatifs.csv": [
-            ["entrée", "titre", "avis négatifs", "avis positifs", "réponses directes"]] + [
-            [u.id, u.title if u.title is not None else strings.REPORT_REMOVED_ENTRY, u.down, u.up, u.answers]
-            for u in c.most_down],
-        "contenu-jamais-utilise.csv": [["type", "entrée ou page"]] + [["faq", i] for i in c.unused_faq]
-        + [["documentation", t] for t in c.unused_pages],
+        "entrees-les-plus-utilisees.csv": [list(strings.REPORT_CSV_TOP_ENTRIES)]
+        + [[u.id, u.title if u.title is not None else removed, u.answers, u.up, u.down] for u in c.top_entries],
+        "pages-les-plus-utilisees.csv": [list(strings.REPORT_CSV_TOP_PAGES)] + [list(p) for p in c.top_pages],
+        "entrees-avec-le-plus-d-avis-negatifs.csv": [list(strings.REPORT_CSV_MOST_DOWN)]
+        + [[u.id, u.title if u.title is not None else removed, u.down, u.up, u.answers] for u in c.most_down],
+        "contenu-jamais-utilise.csv": [list(strings.REPORT_CSV_UNUSED)]
+        + [[strings.REPORT_CSV_KIND_FAQ, i] for i in c.unused_faq]
+        + [[strings.REPORT_CSV_KIND_DOC, t] for t in c.unused_pages],
     }
+    if report.gaps is not None:
+        out["manques-de-contenu.csv"] = [list(strings.REPORT_CSV_GAPS)] + [
+            [n, g.size, g.nearest_id or "", g.nearest_title or "", g.score if g.score is not None else "",
+             strings.REPORT_YES if g.answers else strings.REPORT_NO] for n, g in enumerate(report.gaps, 1)]
     for s in report.sections:
         out[s.csv_name] = s.rows
         out.update(s.more_csv)

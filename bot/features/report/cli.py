@@ -7,6 +7,7 @@ import sys
 from functools import partial
 from typing import Callable
 
+from ...core import strings
 from ...core.config import Config
 from ...core.render import plain
 
@@ -29,6 +30,8 @@ def add_report_parser(sub, load_config: Callable[[argparse.Namespace], Config]) 
     p.add_argument("--out", default="rapport", help="folder for the report's files (default: ./rapport)")
     p.add_argument("--format", dest="formats", type=_formats, default="md,html,csv",
                    help="what to write, comma-separated among md, html, csv (default: all three)")
+    p.add_argument("--lacunes", action="store_true",
+                   help="add the content gaps (sizes and nearest entries, no question text); loads the model")
     p.set_defaults(func=partial(cmd_report, load_config=load_config))
 
 
@@ -38,7 +41,7 @@ def _formats(text: str) -> tuple[str, ...]:
     chosen = tuple(dict.fromkeys(f.strip() for f in text.split(",") if f.strip()))
     wrong = [f for f in chosen if f not in FORMATS]
     if not chosen or wrong:
-        raise argparse.ArgumentTypeError(f"formats possibles : {', '.join(FORMATS)} (séparés par des virgules)")
+        raise argparse.ArgumentTypeError(strings.REPORT_CLI_BAD_FORMAT.format(formats=", ".join(FORMATS)))
     return chosen
 
 
@@ -48,7 +51,7 @@ def _date(text: str):
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"date attendue au format AAAA-MM-JJ : {text!r}") from None
+        raise argparse.ArgumentTypeError(strings.REPORT_CLI_BAD_DATE.format(text=text)) from None
 
 
 def cmd_report(args, load_config: Callable[[argparse.Namespace], Config]) -> int:
@@ -59,20 +62,29 @@ def cmd_report(args, load_config: Callable[[argparse.Namespace], Config]) -> int
 
     from ...core.app import App
     from ...core.storage import Storage
-    from .build import default_period, gather, write
+    from .build import bounds, default_period, gather, write
     from .content import load_items
+    from .gaps import find_gaps
 
     config = load_config(args)
     now = dt.datetime.now(ZoneInfo(config.timezone))
     start, end = default_period(now.date(), args.start, args.end)
     if start > end:
-        print("--from doit précéder --to", file=sys.stderr)
+        print(strings.REPORT_CLI_FROM_AFTER_TO, file=sys.stderr)
         return 2
     storage = Storage(config.database)
     try:
-        app = App(config, None, storage)  # the features add their sections (tickets, news)
+        engine = None
+        if args.lacunes:
+            from ...answers.engine import Engine
+
+            engine = Engine(config)
+            engine.load()
+        app = App(config, engine, storage)  # the features add their sections (tickets, news)
+        first, last = bounds(start, end, config.timezone)
+        gaps = find_gaps(storage, engine, first, app.handed_on, until=last) if engine is not None else None
         report = gather(storage, app.report_sections, load_items(config), start, end, config.timezone,
-                        config.retention_days, time.time())
+                        config.retention_days, time.time(), gaps)
     finally:
         storage.close()
     files = write(report, Path(args.out), args.formats, generated=now.strftime("%d/%m/%Y à %H:%M"))
@@ -84,7 +96,6 @@ def cmd_gaps(args, load_config: Callable[[argparse.Namespace], Config]) -> int:
     import time
 
     from ...answers.engine import Engine
-    from ...core import strings
     from ...core.app import App
     from ...core.storage import Storage
     from .drafts import drafts_dir, make_drafts, write_drafts
@@ -110,7 +121,6 @@ def cmd_gaps(args, load_config: Callable[[argparse.Namespace], Config]) -> int:
 def check_drafts(config, placeholders) -> list[str]:
     """``pixbot check``: the FAQ drafts held to the FAQ's rules (nothing when there are none)."""
     from ...answers.hygiene import check_content
-    from ...core import strings
     from .drafts import DRAFTS_FILE, drafts_dir
 
     folder = drafts_dir(config)

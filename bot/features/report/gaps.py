@@ -56,15 +56,18 @@ def group(vectors: np.ndarray, threshold: float = THRESHOLD) -> list[list[int]]:
     return groups
 
 
-def gap_questions(storage, since: float, handed_on: list | tuple = ()) -> tuple[list[str], dict[str, str]]:
+def gap_questions(storage, since: float, handed_on: list | tuple = (),
+                  until: float | None = None) -> tuple[list[str], dict[str, str]]:
     """The questions that went unanswered, answered only by suggestions, got a 👎 or were handed
-    on, newest first, each once (case and spacing ignored); and the answers a correspondent gave
-    to those handed on. ``handed_on``: ``app.handed_on``."""
+    on from ``since`` (to ``until``, excluded), newest first, each once (case and spacing
+    ignored); and the answers a correspondent gave to those handed on. ``handed_on``: ``app.handed_on``."""
     rows = [(q["asked_at"], q["question"], None) for q in storage.questions(since, outcomes=("none", "suggest"))]
     rows += [(f["created_at"], f["question"], None) for f in storage.feedback()
              if f["value"] < 0 and f["question"] and f["created_at"] >= since]
     for source in handed_on:
         rows += source(since)
+    if until is not None:
+        rows = [r for r in rows if r[0] < until]
     answers: dict[str, str] = {}
     for _, text, answer in rows:
         if answer:
@@ -78,9 +81,10 @@ def gap_questions(storage, since: float, handed_on: list | tuple = ()) -> tuple[
     return out, {q: answers[" ".join(q.casefold().split())] for q in out if " ".join(q.casefold().split()) in answers}
 
 
-def find_gaps(storage, engine, since: float, handed_on: list | tuple = (), threshold: float = THRESHOLD) -> list[Gap]:
-    """The gaps since ``since``, largest first."""
-    questions, answers = gap_questions(storage, since, handed_on)
+def find_gaps(storage, engine, since: float, handed_on: list | tuple = (), threshold: float = THRESHOLD,
+              until: float | None = None) -> list[Gap]:
+    """The gaps from ``since`` (to ``until``), largest first."""
+    questions, answers = gap_questions(storage, since, handed_on, until)
     if not questions:
         return []
     embedder = engine.embedder  # one batched call, through the embedding cache, with the query prompt

@@ -37,11 +37,11 @@ def tickets_section(storage, start: float, end: float, tz: str) -> Section:
         "close_median": quantile_hours(to_close, 0.5), "close_p90": quantile_hours(to_close, 0.9),
     }
     months = sorted(set(opened) | set(closed))
-    csv = [["mois", "tickets ouverts", "tickets clos"]] + [[m, opened.get(m, 0), closed.get(m, 0)] for m in months]
+    csv = [list(strings.REPORT_CSV_TICKETS)] + [[m, opened.get(m, 0), closed.get(m, 0)] for m in months]
     # by correspondent: counts only, largest first, numbered (« correspondant 1 »), no name or id
     by_correspondent = sorted(taken.values(), reverse=True)
     unassigned = len(rows) - sum(by_correspondent)
-    per_corr = [["correspondant", "tickets pris en charge"]] + [
+    per_corr = [list(strings.REPORT_CSV_BY_CORRESPONDENT)] + [
         [strings.report_correspondent(n), count] for n, count in enumerate(by_correspondent, 1)]
     if unassigned:
         per_corr.append([strings.REPORT_UNASSIGNED, unassigned])
