@@ -146,6 +146,15 @@ def test_pixbot_rapport_writes_markdown_and_csv_without_names(tmp_path, sample_s
     assert (tmp_path / "r" / "tickets-par-mois.csv").read_text(encoding="utf-8").startswith("mois;tickets ouverts")
     assert (tmp_path / "r" / "actualites.csv").exists()
     assert report_md.rstrip().endswith("ni texte de question.")
+    # --format: only what is asked for; an unknown format is refused before anything is written
+    only_csv = subprocess.run([sys.executable, "-m", "bot.cli", "rapport", "--out", str(tmp_path / "c"), "--format",
+                               "csv"], cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert only_csv.returncode == 0, only_csv.stderr
+    assert {f.suffix for f in (tmp_path / "c").iterdir()} == {".csv"}
+    wrong = subprocess.run([sys.executable, "-m", "bot.cli", "rapport", "--out", str(tmp_path / "p"), "--format",
+                            "md,pdf"], cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert wrong.returncode == 2 and "formats possibles : md, html, csv" in wrong.stderr
+    assert not (tmp_path / "p").exists()
 
 
 def test_the_tickets_section_computes_response_times_exactly(storage):

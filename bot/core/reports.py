@@ -17,8 +17,8 @@ HANDED_ON = "handed_on"  # questions handed on to a correspondent (tickets opene
 @dataclass
 class Chart:
     """A chart over the report's months: ``series`` are (label, {"YYYY-MM": value}); ``kind`` is
-    "bars" (side by side), "stacked" (bars on top of each other) or "steps" (a level held until
-    it changes, e.g. subscribers); ``line``, one more series drawn as a line over the bars;
+    "bars" (side by side), "stacked" (bars on top of each other) or "steps" (levels at the end
+    of each month, e.g. subscribers: one line with markers per series); ``line``, one more series drawn as a line over the bars;
     ``shaded``, the months to shade (data deleted by the retention limit)."""
 
     file: str  # PNG file name, e.g. "tickets-par-mois.png"
