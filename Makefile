@@ -19,7 +19,11 @@ install: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(VENV)/bin/pixbot $(if $(CONFIG),--config $(CONFIG),) run
 
+# The activity report's HTML page is checked in headless Chromium (tests/test_report.py): installed
+# here when missing (Debian's package; as root, or through sudo), so `make test` stays one command.
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 test: $(VENV)/.installed
+	test -x /usr/bin/chromium || ($(SUDO) apt-get update && $(SUDO) apt-get install -y --no-install-recommends chromium)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Retrain the shipped adapter (models/pixbot-e5) after the content changed, calibrate the search

@@ -235,6 +235,8 @@ def cmd_check(args) -> int:
                              Path(args.docs) if args.docs else config.docs_dir,
                              None if args.faq or args.docs else config.training_dir,
                              placeholders, config.glossary_dir)
+    if not (args.faq or args.docs):
+        problems += report_cli.check_drafts(config, placeholders)  # the FAQ drafts of `pixbot lacunes --brouillons`
     for p in problems:
         print(p)
     print(strings.CHECK_PROBLEMS.format(count=len(problems)) if problems else strings.CHECK_CLEAN)

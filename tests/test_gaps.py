@@ -111,8 +111,8 @@ def test_the_monthly_figures_follow_the_configured_time_zone_and_month_boundarie
         ("2026-03", {"answer": 0, "suggest": 0, "none": 0}, 0, 0, False),  # an empty month is there, at zero
     ]
     rows = csv_rows(months)
-    assert rows[0][0] == "mois" and rows[1] == ["2026-01", 1, 1, 0, 0, 1.0, 0, 0, "oui"]
-    assert rows[3] == ["2026-03", 0, 0, 0, 0, "", 0, 0, "non"]
+    assert rows[0][0] == "mois" and rows[1] == ["2026-01", 1, 1, 0, 0, 1.0, 0, 0, 0, "oui"]
+    assert rows[3] == ["2026-03", 0, 0, 0, 0, "", 0, 0, 0, "non"]
     assert monthly([], [], dt.date(2026, 1, 15), dt.date(2026, 1, 20), "Europe/Paris", 0)[0].key == "2026-01"
 
 
@@ -134,7 +134,8 @@ def test_pixbot_rapport_writes_markdown_and_csv_without_names(tmp_path, sample_s
                          text=True, capture_output=True, timeout=120)
     assert run.returncode == 0, run.stderr
     report_md = (tmp_path / "r" / "rapport.md").read_text(encoding="utf-8")
-    assert "1 question(s), dont 0 avec une réponse directe (0 %)." in report_md
+    assert ("1 question(s), dont 0 avec une réponse directe (0 %), 0 avec des suggestions (0 %) et 1 sans réponse "
+            "(100 %) ; 0 transmise(s) au correspondant (0 %).") in report_md
     assert STAFF not in report_md and PARKING[0] not in report_md
     table = (tmp_path / "r" / "questions-par-mois.csv").read_text(encoding="utf-8").splitlines()
     assert table[0].startswith("mois;questions;") and len(table) == 13  # header and 12 months
@@ -145,6 +146,15 @@ def test_pixbot_rapport_writes_markdown_and_csv_without_names(tmp_path, sample_s
     assert (tmp_path / "r" / "tickets-par-mois.csv").read_text(encoding="utf-8").startswith("mois;tickets ouverts")
     assert (tmp_path / "r" / "actualites.csv").exists()
     assert report_md.rstrip().endswith("ni texte de question.")
+    # --format: only what is asked for; an unknown format is refused before anything is written
+    only_csv = subprocess.run([sys.executable, "-m", "bot.cli", "rapport", "--out", str(tmp_path / "c"), "--format",
+                               "csv"], cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert only_csv.returncode == 0, only_csv.stderr
+    assert {f.suffix for f in (tmp_path / "c").iterdir()} == {".csv"}
+    wrong = subprocess.run([sys.executable, "-m", "bot.cli", "rapport", "--out", str(tmp_path / "p"), "--format",
+                            "md,pdf"], cwd=tmp_path, text=True, capture_output=True, timeout=120)
+    assert wrong.returncode == 2 and "formats possibles : md, html, csv" in wrong.stderr
+    assert not (tmp_path / "p").exists()
 
 
 def test_the_tickets_section_computes_response_times_exactly(storage):
@@ -175,3 +185,66 @@ def test_the_tickets_section_computes_response_times_exactly(storage):
     empty = tickets_section(storage, paris(2025, 1, 1, 0, 0), paris(2025, 2, 1, 0, 0), "Europe/Paris")
     assert empty.markdown == "Aucun ticket ouvert sur la période." and empty.rows == [["mois", "tickets ouverts",
                                                                                         "tickets clos"]]
+
+
+# -- questions handed on, and FAQ drafts from the answers given in tickets ---------------------
+PARKING_ANSWER = "Le parking P2 est ouvert le samedi de 8 h à 18 h, badge du personnel à l'entrée."
+
+
+def test_handed_on_questions_join_the_gaps_and_answered_groups_become_faq_drafts(sample_engine, storage, tmp_path):
+    import subprocess
+    import sys
+
+    import yaml
+
+    from bot.features import tickets
+    from bot.features.report.drafts import DRAFTS_FILE, drafts_dir, make_drafts, read_drafts, write_drafts
+
+    config = sample_engine.config
+    config.correspondents = [ADMIN]
+    app = App(config, sample_engine, storage, features=[tickets.install, report.install])
+    ask(app, PARKING[1])  # asked, not answered
+    ask(app, PARKING[2], sender="@autre:univ.fr")
+    now = time.time()
+    with storage.transaction() as db:
+        for question, answer, learned in ((PARKING[0], PARKING_ANSWER, None), (CANTEEN[0], None, None),
+                                          ("Comment réserver une salle ?", "Par l'intranet.", "appris-3-salle")):
+            db.execute("INSERT INTO tickets (asker, room, question, state, last_answer, learned_id, created_at, "
+                       "updated_at, activity_at) VALUES ('@x:univ.fr', '!dm', ?, 'answered', ?, ?, ?, ?, ?)",
+                       (question, answer, learned, now, now, now))
+    gaps = find_gaps(storage, app.engine, 0, app.handed_on)
+    # the ticket made an FAQ entry already (learned) is not a gap; the others are, with the answer given
+    assert sorted((g.size, sorted(g.answers.values())) for g in gaps) == [(1, []), (3, [PARKING_ANSWER])]
+    assert "répondu dans un ticket" in strings.gaps_text(gaps, 90)
+    drafts = make_drafts(gaps, {"brouillon-ou-se-gare-t-on-sur-le-campus-le-samedi"})  # the id is taken
+    assert [entry for _, entry in drafts] == [{
+        "id": "brouillon-ou-se-gare-t-on-sur-le-campus-le-samedi-2", "question": PARKING[0],
+        "variants": [PARKING[2], PARKING[1]], "answer": PARKING_ANSWER}]
+    folder = drafts_dir(config)
+    path = write_drafts(folder, drafts)
+    assert path == folder / DRAFTS_FILE and path.read_text(encoding="utf-8").startswith("# Brouillons d'entrées de FAQ")
+    assert read_drafts(folder) == [entry for _, entry in drafts]
+    assert not any(i.id.startswith("brouillon-") for i in app.engine.index.items)  # nothing published
+
+    # pixbot check holds the drafts to the FAQ's rules
+    (tmp_path / "config.yaml").write_text(
+        f"data_dir: {config.data_dir}\nsources:\n  faq_dir: {config.faq_dir}\n  docs_dir: {config.docs_dir}\n",
+        encoding="utf-8")
+
+    def check():
+        return subprocess.run([sys.executable, "-m", "bot.cli", "check"], cwd=tmp_path, text=True,
+                              capture_output=True, timeout=120)
+
+    assert "Brouillons de FAQ" not in check().stdout
+    broken = [{"id": "brouillon-sans-reponse", "question": "Une question ?", "variants": ["Une autre ?"]}]
+    path.write_text(yaml.safe_dump(broken, allow_unicode=True), encoding="utf-8")
+    run = check()
+    assert run.returncode == 1 and "Brouillons de FAQ : " in run.stdout and "brouillon-sans-reponse" in run.stdout
+
+    # « oublier mes données »: the drafts quoting the person go, the others stay
+    write_drafts(folder, drafts)
+    held = dict(app.brain.privacy.held_about("@autre:univ.fr"))
+    assert held[strings.FORGET_DRAFTS] == 1
+    app.brain.privacy.forget_person("@autre:univ.fr")
+    assert read_drafts(folder) == []
+    assert dict(app.brain.privacy.held_about(STAFF)).get(strings.FORGET_DRAFTS) is None

@@ -30,6 +30,9 @@ class App:
         # sections of the activity report each feature contributes (bot/features/report): a
         # callable (start, end: timestamps; tz) -> Section, aggregates only
         self.report_sections: list = []
+        # the questions handed on to a person (the tickets feature): callables (since: timestamp)
+        # -> [(asked_at, question, the answer given or None)], for the content gaps and their FAQ drafts
+        self.handed_on: list = []
         self.scheduler = BackgroundScheduler(timezone=config.timezone,
                                              job_defaults={"coalesce": True, "misfire_grace_time": 3600,
                                                            "max_instances": 1})

@@ -66,6 +66,22 @@ MIGRATIONS = [
         redacted INTEGER NOT NULL DEFAULT 0, PRIMARY KEY (announcement, event_id)
     );
     """,
+    # 2: the number of subscribers over time, for the activity report: +1 / -1 per subscription
+    # and its kind, with no id (what a subscriber was cannot be told from it), kept by triggers
+    # so that every way in and out counts (subscribe, unsubscribe, a room left, « oublier »).
+    # Subscriptions made before it count from their creation.
+    """
+    CREATE TABLE news_subscriber_counts (at REAL NOT NULL, kind TEXT NOT NULL, change INTEGER NOT NULL);
+    CREATE INDEX news_subscriber_counts_at ON news_subscriber_counts (at);
+    INSERT INTO news_subscriber_counts (at, kind, change) SELECT created_at, kind, 1 FROM news_subscribers;
+    CREATE TRIGGER news_subscriber_added AFTER INSERT ON news_subscribers BEGIN
+        INSERT INTO news_subscriber_counts (at, kind, change) VALUES (NEW.created_at, NEW.kind, 1);
+    END;
+    CREATE TRIGGER news_subscriber_removed AFTER DELETE ON news_subscribers BEGIN
+        INSERT INTO news_subscriber_counts (at, kind, change)
+        VALUES ((julianday('now') - 2440587.5) * 86400.0, OLD.kind, -1);
+    END;
+    """,
 ]
 
 

@@ -9,6 +9,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
+from ...core import strings
+
 OUTCOMES = ("answer", "suggest", "none")
 
 
@@ -19,6 +21,7 @@ class Month:
     thumbs_up: int = 0
     thumbs_down: int = 0
     deleted: bool = False  # starts before the retention limit: what came before it was deleted
+    handed_on: int = 0  # questions handed on to a correspondent (tickets opened), from the tickets' part
 
     @property
     def questions(self) -> int:
@@ -65,12 +68,17 @@ def monthly(questions: list[dict], feedback: list[dict], start: dt.date, end: dt
     return list(months.values())
 
 
+def add_handed_on(months: list[Month], handed_on: dict[str, int]) -> None:
+    """The tickets opened per month (``reports.HANDED_ON``), next to the bot's own outcomes."""
+    for m in months:
+        m.handed_on = handed_on.get(m.key, 0)
+
+
 def csv_rows(months: list[Month]) -> list[list]:
     """One row per month, for a spreadsheet (header first, French)."""
-    rows = [["mois", "questions", "réponses directes", "suggestions", "sans réponse", "part de réponses directes",
-             "avis 👍", "avis 👎", "données en partie supprimées (conservation)"]]
+    rows = [list(strings.REPORT_CSV_MONTHS)]
     for m in months:
         share = round(m.outcomes["answer"] / m.questions, 3) if m.questions else ""
         rows.append([m.key, m.questions, m.outcomes["answer"], m.outcomes["suggest"], m.outcomes["none"], share,
-                     m.thumbs_up, m.thumbs_down, "oui" if m.deleted else "non"])
+                     m.handed_on, m.thumbs_up, m.thumbs_down, strings.REPORT_YES if m.deleted else strings.REPORT_NO])
     return rows

@@ -1,8 +1,9 @@
 """Content gaps: the questions the bot could not answer well, grouped by meaning, so the
 correspondent sees what to write next.
 
-A question counts when the bot found no answer (« none »), only offered suggestions, or when
-its answer got a 👎. They are embedded with the model the bot already uses and grouped greedily:
+A question counts when the bot found no answer (« none »), only offered suggestions, when its
+answer got a 👎, or when it was handed on to a correspondent (a ticket not yet made an FAQ entry;
+the tickets feature gives them through ``app.handed_on``, with the correspondent's answer). They are embedded with the model the bot already uses and grouped greedily:
 each question joins the group whose centre is nearest if it is close enough, else starts its
 own. Each group is listed with its size, three example questions, and the nearest existing
 entry with its score (how far the content is from covering it).
@@ -10,7 +11,7 @@ entry with its score (how far the content is from covering it).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -27,6 +28,7 @@ class Gap:
     nearest_id: str | None
     nearest_title: str | None
     score: float | None
+    answers: dict[str, str] = field(default_factory=dict)  # question -> a correspondent's answer to it
 
     @property
     def size(self) -> int:
@@ -54,24 +56,35 @@ def group(vectors: np.ndarray, threshold: float = THRESHOLD) -> list[list[int]]:
     return groups
 
 
-def gap_questions(storage, since: float) -> list[str]:
-    """The questions that went unanswered, answered only by suggestions, or got a 👎, newest
-    first, each once (case and spacing ignored)."""
-    rows = [(q["asked_at"], q["question"]) for q in storage.questions(since, outcomes=("none", "suggest"))]
-    rows += [(f["created_at"], f["question"]) for f in storage.feedback()
+def gap_questions(storage, since: float, handed_on: list | tuple = (),
+                  until: float | None = None) -> tuple[list[str], dict[str, str]]:
+    """The questions that went unanswered, answered only by suggestions, got a 👎 or were handed
+    on from ``since`` (to ``until``, excluded), newest first, each once (case and spacing
+    ignored); and the answers a correspondent gave to those handed on. ``handed_on``: ``app.handed_on``."""
+    rows = [(q["asked_at"], q["question"], None) for q in storage.questions(since, outcomes=("none", "suggest"))]
+    rows += [(f["created_at"], f["question"], None) for f in storage.feedback()
              if f["value"] < 0 and f["question"] and f["created_at"] >= since]
+    for source in handed_on:
+        rows += source(since)
+    if until is not None:
+        rows = [r for r in rows if r[0] < until]
+    answers: dict[str, str] = {}
+    for _, text, answer in rows:
+        if answer:
+            answers.setdefault(" ".join(text.casefold().split()), answer)
     seen, out = set(), []
-    for _, text in sorted(rows, key=lambda r: r[0], reverse=True):
+    for _, text, _ in sorted(rows, key=lambda r: r[0], reverse=True):
         key = " ".join(text.casefold().split())
         if key and key not in seen:
             seen.add(key)
             out.append(text)
-    return out
+    return out, {q: answers[" ".join(q.casefold().split())] for q in out if " ".join(q.casefold().split()) in answers}
 
 
-def find_gaps(storage, engine, since: float, threshold: float = THRESHOLD) -> list[Gap]:
-    """The gaps since ``since``, largest first."""
-    questions = gap_questions(storage, since)
+def find_gaps(storage, engine, since: float, handed_on: list | tuple = (), threshold: float = THRESHOLD,
+              until: float | None = None) -> list[Gap]:
+    """The gaps from ``since`` (to ``until``), largest first."""
+    questions, answers = gap_questions(storage, since, handed_on, until)
     if not questions:
         return []
     embedder = engine.embedder  # one batched call, through the embedding cache, with the query prompt
@@ -81,5 +94,5 @@ def find_gaps(storage, engine, since: float, threshold: float = THRESHOLD) -> li
         texts = [questions[i] for i in members]
         best = engine.ask(texts[0]).best
         gaps.append(Gap(texts, best.item.id if best else None, best.item.title if best else None,
-                        round(best.score, 3) if best else None))
+                        round(best.score, 3) if best else None, {q: answers[q] for q in texts if q in answers}))
     return sorted(gaps, key=lambda g: -g.size)
