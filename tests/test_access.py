@@ -285,3 +285,24 @@ def test_pixbot_demandes_exports_who_was_granted_what(tmp_path, sample_sources, 
     assert len(rows) == 2
     none = pixbot("demandes", "--export", str(out), "--annee", "1999")
     assert none.returncode == 0 and none.stdout.strip() == strings.CLI_ACCESS_EXPORTED.format(count=0, path=out)
+
+
+def test_the_activity_report_counts_requests_apart_from_questions(chat, app, storage):
+    from bot.features.tickets.report import access_section, tickets_section
+
+    start = 1_767_222_000.0  # 2026-01-01 00:00 in Paris
+    clock = [start + 86400 * 40]  # 2026-02-10
+    chat.tickets.clock = lambda: clock[0]
+    granted, _ = request(chat, yes_id="$y1")
+    chat.corr(granted, "accepter")
+    clock[0] += 30 * 3600
+    chat.corr(granted, "invité")
+    request(chat, yes_id="$y2", space="certif")
+    end = start + 86400 * 365
+    section = access_section(storage, start, end, "Europe/Paris")
+    assert section.rows == [list(strings.REPORT_CSV_ACCESS), ["2026-02", 2, 1]]
+    assert section.markdown.startswith("2 demande(s) d'accès sur la période.")
+    assert "| Pix Orga | 0 | 0 | 1 | 0 |" in section.markdown and "| Pix Certif | 1 | 0 | 0 | 0 |" in section.markdown
+    assert "médiane 30,0 h" in section.markdown
+    assert STAFF not in section.markdown and EMAIL not in section.markdown  # counts only
+    assert tickets_section(storage, start, end, "Europe/Paris").rows[1:] == []  # no question handed on

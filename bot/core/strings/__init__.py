@@ -72,7 +72,7 @@ from .access import (
     ACCESS_CANCELLED, ACCESS_CONFIRM_AGAIN, ACCESS_OFFER_DECLINED, access_summary, access_confirm, access_created,
     access_card, ACCESS_NOT_A_REQUEST, ACCESS_ALREADY_DECIDED, ACCESS_NOT_ACCEPTED, ACCESS_BAD_GRANTED_ROLE,
     access_accepted_corr, access_accepted_asker, access_invited_corr, access_invited_asker, access_refused_corr,
-    access_refused_asker, access_list, my_access_requests, FORGET_ACCESS, CLI_ACCESS_EXPORTED, ACCESS_CSV_HEADER,
+    access_refused_asker, access_list, my_access_requests, FORGET_ACCESS, CLI_ACCESS_EXPORTED, ACCESS_CSV_HEADER, REPORT_ACCESS_TITLE, REPORT_CSV_ACCESS, report_access,
 )
 from .tickets import (
     TICKET_STATES, HELP_CMD_CORRESPONDANT, HELP_CMD_MY_QUESTIONS, HELP_CMD_TICKETS, HELP_CMD_TAKE, HELP_CMD_ASSIGN,
@@ -203,5 +203,6 @@ __all__ = [
     "access_card", "ACCESS_NOT_A_REQUEST", "ACCESS_ALREADY_DECIDED", "ACCESS_NOT_ACCEPTED",
     "ACCESS_BAD_GRANTED_ROLE", "access_accepted_corr", "access_accepted_asker", "access_invited_corr",
     "access_invited_asker", "access_refused_corr", "access_refused_asker", "access_list", "my_access_requests",
-    "FORGET_ACCESS", "CLI_ACCESS_EXPORTED", "ACCESS_CSV_HEADER",
+    "FORGET_ACCESS", "CLI_ACCESS_EXPORTED", "ACCESS_CSV_HEADER", "REPORT_ACCESS_TITLE",
+    "REPORT_CSV_ACCESS", "report_access",
 ]

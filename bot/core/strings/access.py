@@ -7,6 +7,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from ..render import literal
+from .report import _hours
 
 ACCESS_SPACES = {"orga": "Pix Orga", "certif": "Pix Certif"}
 ACCESS_ROLES = {"membre": "Membre", "administrateur": "Administrateur"}
@@ -149,3 +150,22 @@ FORGET_ACCESS = "demande(s) d'accès à Pix Orga ou Pix Certif"
 CLI_ACCESS_EXPORTED = "{count} accès accordé(s) exporté(s) dans {path}"
 ACCESS_CSV_HEADER = ["demande", "espace", "rôle accordé", "adresse invitée", "composante", "usage", "demandeur",
                      "demandée le", "acceptée le", "invitation envoyée le"]
+
+# the activity report's part (`pixbot rapport`): counts only
+REPORT_ACCESS_TITLE = "Demandes d'accès à Pix Orga et Pix Certif"
+REPORT_CSV_ACCESS = ("mois", "demandes", "invitations envoyées")
+
+
+def report_access(total: int, by_space_status: dict, median_hours: float | None, p90_hours: float | None) -> str:
+    if not total:
+        return "Aucune demande d'accès sur la période."
+    lines = [f"{total} demande(s) d'accès sur la période.", "", "| espace | " + " | ".join(ACCESS_STATUSES.values())
+             + " |", "|---|" + "---|" * len(ACCESS_STATUSES)]
+    for space, label in ACCESS_SPACES.items():
+        counts = [by_space_status.get((space, status), 0) for status in ACCESS_STATUSES]
+        if any(counts):
+            lines.append(f"| {label} | " + " | ".join(str(n) for n in counts) + " |")
+    if median_hours is not None:
+        lines += ["", f"De la demande à l'invitation envoyée : médiane {_hours(median_hours)}, "
+                      f"9 sur 10 en moins de {_hours(p90_hours)}."]
+    return "\n".join(lines)

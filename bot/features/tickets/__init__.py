@@ -34,7 +34,7 @@ from .dialogue import wants_human
 from .feature import Tickets
 from .learned import LearnError, faq_entry_id
 from .states import DAY, STATES
-from .report import handed_on_questions, tickets_section
+from .report import access_section, handed_on_questions, tickets_section
 from .store import MIGRATIONS, Ticket, get_ticket, list_tickets, migrate, ticket_messages
 
 __all__ = ["DAY", "MIGRATIONS", "STATES", "THREAD_COMMANDS", "LearnError", "Ticket", "Tickets", "faq_entry_id",
@@ -54,6 +54,7 @@ def install(app) -> Tickets:
     tickets.access.register()
     app.tickets = tickets
     app.report_sections.append(partial(tickets_section, app.storage))
+    app.report_sections.append(partial(access_section, app.storage))
     app.handed_on.append(partial(handed_on_questions, app.storage))
 
     sched = app.scheduler

@@ -14,7 +14,8 @@ def tickets_section(storage, start: float, end: float, tz: str) -> Section:
     rows = db.execute(
         "SELECT t.id, t.state, t.assignee, t.created_at, t.closed_at, "
         "(SELECT MIN(m.created_at) FROM ticket_messages m WHERE m.ticket = t.id AND m.kind = 'correspondent') "
-        "AS first_answer FROM tickets t WHERE t.created_at >= ? AND t.created_at < ? ORDER BY t.id",
+        "AS first_answer FROM tickets t WHERE t.kind = 'question' AND t.created_at >= ? AND t.created_at < ? "
+        "ORDER BY t.id",
         (start, end)).fetchall()
     opened: dict[str, int] = {}
     closed: dict[str, int] = {}
@@ -56,6 +57,31 @@ def tickets_section(storage, start: float, end: float, tz: str) -> Section:
 def handed_on_questions(storage, since: float) -> list[tuple[float, str, str | None]]:
     """The questions handed on since ``since`` and not yet made an FAQ entry (``faq``), with the
     correspondents' last answer: what the content gaps group, and draft FAQ entries from."""
-    rows = storage.db.execute("SELECT created_at, question, last_answer FROM tickets WHERE created_at >= ? "
-                              "AND learned_id IS NULL ORDER BY id", (since,)).fetchall()
+    rows = storage.db.execute("SELECT created_at, question, last_answer FROM tickets WHERE kind = 'question' "
+                              "AND created_at >= ? AND learned_id IS NULL ORDER BY id", (since,)).fetchall()
     return [(r["created_at"], r["question"], r["last_answer"]) for r in rows]
+
+
+def access_section(storage, start: float, end: float, tz: str) -> Section:
+    """Access requests (tickets of kind access): asked and granted per month, by space and
+    outcome, and the time from the request to the invitation sent. Counts only."""
+    rows = storage.db.execute(
+        "SELECT t.created_at, a.space, a.status, a.invited_at FROM tickets t JOIN access_requests a "
+        "ON a.ticket = t.id WHERE t.created_at >= ? AND t.created_at < ? ORDER BY t.id", (start, end)).fetchall()
+    asked: dict[str, int] = {}
+    granted: dict[str, int] = {}
+    by_space_status: dict[tuple[str, str], int] = {}
+    to_invite = []
+    for r in rows:
+        month = month_key(r["created_at"], tz)
+        asked[month] = asked.get(month, 0) + 1
+        key = (r["space"], r["status"])
+        by_space_status[key] = by_space_status.get(key, 0) + 1
+        if r["invited_at"] is not None:
+            granted[month_key(r["invited_at"], tz)] = granted.get(month_key(r["invited_at"], tz), 0) + 1
+            to_invite.append(r["invited_at"] - r["created_at"])
+    months = sorted(set(asked) | set(granted))
+    csv = [list(strings.REPORT_CSV_ACCESS)] + [[m, asked.get(m, 0), granted.get(m, 0)] for m in months]
+    text = strings.report_access(len(rows), by_space_status, quantile_hours(to_invite, 0.5),
+                                 quantile_hours(to_invite, 0.9))
+    return Section(strings.REPORT_ACCESS_TITLE, text, "demandes-acces-par-mois.csv", csv)
