@@ -133,7 +133,8 @@ def test_the_files_hold_aggregates_only_and_charts_that_are_drawn(report, tmp_pa
         "rapport.md", "rapport.html", "questions-par-mois.png", "avis-par-mois.png", "abonnes.png",
         "tickets-par-mois.png", "questions-par-mois.csv", "questions-par-theme.csv", "entrees-les-plus-utilisees.csv",
         "pages-les-plus-utilisees.csv", "entrees-avec-le-plus-d-avis-negatifs.csv", "contenu-jamais-utilise.csv",
-        "actualites.csv", "abonnes-par-mois.csv", "tickets-par-mois.csv", "tickets-par-correspondant.csv"])
+        "actualites.csv", "abonnes-par-mois.csv", "tickets-par-mois.csv", "tickets-par-correspondant.csv",
+        "demandes-acces-par-mois.csv"])
     for name in ("questions-par-mois.png", "avis-par-mois.png", "abonnes.png", "tickets-par-mois.png"):
         with Image.open(files[name]) as png:
             pixels = np.asarray(png.convert("RGB"))
