@@ -3,15 +3,11 @@
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
 import json
 import shutil
 import subprocess
 import sys
 import time
-import uuid
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,8 +20,8 @@ from bot.core.config import load_config
 from bot.adapters.matrix import render_html
 from bot.core.storage import Storage
 from news_server import NEWS_FIXTURES, FeedServer, oversized_feed
+from pixbot_testing import Clock, Crash, Outlet, PARIS, at
 
-PARIS = ZoneInfo("Europe/Paris")
 ADMIN = "@corr:univ.fr"
 STAFF = "@prof:univ.fr"
 OTHER = "@autre:univ.fr"
@@ -35,48 +31,6 @@ TOPICS = {
     "pix+": ["pix+", "pix plus"],
     "enseignement supérieur": ["enseignement supérieur", "université", "universités"],
 }
-
-
-def at(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
-
-
-class Clock:
-    def __init__(self, when: dt.datetime):
-        self.t = when.timestamp()
-
-    def __call__(self) -> float:
-        return self.t
-
-    def set(self, when: dt.datetime) -> None:
-        self.t = when.timestamp()
-
-    def advance(self, **kw) -> None:
-        self.t += dt.timedelta(**kw).total_seconds()
-
-
-class Crash(Exception):
-    """The process dies while sending (raised by the outlet)."""
-
-
-class Outlet:
-    """Stands for the Matrix adapter's outlet: writes each reply to the outbox (inside the emit
-    transaction) and remembers it; can crash after a number of digests."""
-
-    def __init__(self, storage: Storage, crash_after: int | None = None):
-        self.storage = storage
-        self.crash_after = crash_after
-        self.replies = []
-
-    def __call__(self, replies) -> None:
-        if self.crash_after is not None and len(self.replies) >= self.crash_after:
-            raise Crash()
-        for r in replies:
-            self.storage.enqueue(r.room, {"reply": dataclasses.asdict(r)}, uuid.uuid4().hex)
-        self.replies.extend(replies)
-
-    def to(self, room: str) -> list:
-        return [r for r in self.replies if r.room == room]
 
 
 @pytest.fixture(scope="module")

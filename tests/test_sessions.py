@@ -5,14 +5,12 @@ and `pixbot sessions` in a real subprocess."""
 
 from __future__ import annotations
 
-import dataclasses
 import datetime as dt
 import os
 import subprocess
 import sys
 import uuid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -24,9 +22,9 @@ from bot.core.render import literal, plain
 from bot.core.storage import Storage
 from bot.features import sessions as sessions_mod
 from bot.features.sessions import CalendarError
+from pixbot_testing import Clock, Crash, Outlet, at
 
 ROOT = Path(__file__).resolve().parent.parent
-PARIS = ZoneInfo("Europe/Paris")
 ADMIN = "@corr:univ.fr"
 ALICE = "@alice:univ.fr"
 BOB = "@bob:univ.fr"
@@ -39,49 +37,6 @@ HEADER = ("Numéro de session préexistante;* Nom du site;* Nom de la salle;* Da
           "E-mail du destinataire des résultats (formateur, enseignant…);E-mail de convocation;Identifiant externe;"
           "Temps majoré ? (exemple format: 33%);* Tarification part Pix (Gratuite, Prépayée ou Payante);"
           "Code de prépaiement (si Tarification part Pix Prépayée)")
-
-
-def at(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
-
-
-class Clock:
-    def __init__(self, when: dt.datetime):
-        self.t = when.timestamp()
-
-    def __call__(self) -> float:
-        return self.t
-
-    def set(self, when: dt.datetime) -> None:
-        self.t = when.timestamp()
-
-
-class Crash(Exception):
-    """The process dies while sending."""
-
-
-class Outlet:
-    """Stands for the Matrix adapter's outlet: writes each reply to the outbox inside the emit
-    transaction. ``crash_after``: dies before the n+1-th reply; ``crash_after_write``: dies
-    after writing the outbox row, before the transaction commits."""
-
-    def __init__(self, storage: Storage, crash_after: int | None = None, crash_after_write: bool = False):
-        self.storage = storage
-        self.crash_after = crash_after
-        self.crash_after_write = crash_after_write
-        self.replies = []
-
-    def __call__(self, replies) -> None:
-        if self.crash_after is not None and len(self.replies) >= self.crash_after:
-            raise Crash()
-        for r in replies:
-            self.storage.enqueue(r.room, {"reply": dataclasses.asdict(r)}, uuid.uuid4().hex)
-        if self.crash_after_write:
-            raise Crash()
-        self.replies.extend(replies)
-
-    def to(self, room: str) -> list:
-        return [r for r in self.replies if r.room == room]
 
 
 def make_app(tmp_path, clock, connect=True, **sessions) -> App:

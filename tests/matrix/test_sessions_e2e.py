@@ -6,33 +6,15 @@ by a clock the test controls reach the invigilator in their direct chat, Â« ok Â
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from nio import RoomMessageNotice
 
 from bot.features import sessions
 from synapse_server import PASSWORD, Peer
+from pixbot_testing import Clock, at
 
 pytestmark = pytest.mark.matrix
-
-PARIS = ZoneInfo("Europe/Paris")
-
-
-class Clock:
-    def __init__(self, when: dt.datetime):
-        self.t = when.timestamp()
-
-    def __call__(self) -> float:
-        return self.t
-
-    def set(self, when: dt.datetime) -> None:
-        self.t = when.timestamp()
-
-
-def at(*args) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=PARIS)
 
 
 def body(event) -> str:
