@@ -22,7 +22,7 @@ from bot.core.render import literal, plain
 from bot.core.storage import Storage
 from bot.features import sessions as sessions_mod
 from bot.features.sessions import CalendarError
-from pixbot_testing import Clock, Crash, Outlet, at
+from pixbot_testing import PARIS, Clock, Crash, Outlet, at
 
 ROOT = Path(__file__).resolve().parent.parent
 ADMIN = "@corr:univ.fr"
@@ -379,6 +379,32 @@ def test_ok_with_a_number_and_ok_from_someone_else(app, tmp_path, clock):
     intercept = app.sessions.intercept_answer
     assert intercept(Incoming(sender=BOB, room="!dm-bob", text="ok 2")) is None
     assert intercept(Incoming(sender=ALICE, room="!dm-alice", text="ok")) is None
+
+
+def test_a_bare_ok_answers_whichever_came_last_the_reminder_or_the_bots_question(tmp_path):
+    import datetime as dt
+    import time as clock_time
+
+    now = dt.datetime.fromtimestamp(clock_time.time(), PARIS).replace(microsecond=0)
+    # the reminder came after the bot's last question in that chat: « ok » acknowledges it
+    clock = Clock(now + dt.timedelta(hours=1))
+    app = make_app(tmp_path / "a", clock)
+    app.storage.set_state("!dm-alice", ALICE, {"type": "offer", "question": "Q", "guesses": []})
+    day = (now + dt.timedelta(days=3)).date().isoformat()
+    app.sessions.import_file(write(tmp_path, "cal.yaml", calendar_yaml(session_yaml(date=day, people=(ALICE,)))))
+    assert app.sessions.tick() == 1
+    [ack] = say(app, "ok", sender=ALICE, room="!dm-alice")
+    assert "vous surveillez la session n° 1" in plain(ack.text)
+    app.storage.close()
+    # the bot asked something after the reminder: « ok » is the answer to that question
+    clock = Clock(now - dt.timedelta(days=1))
+    app = make_app(tmp_path / "b", clock)
+    app.sessions.import_file(write(tmp_path, "cal.yaml", calendar_yaml(session_yaml(date=day, people=(ALICE,)))))
+    assert app.sessions.tick() == 1
+    app.storage.set_state("!dm-alice", ALICE, {"type": "offer", "question": "Q", "guesses": []})
+    assert app.sessions.intercept_answer(Incoming(sender=ALICE, room="!dm-alice", text="ok")) is None
+    assert calendar(app)[0][5] == [(ALICE, None)]
+    app.storage.close()
 
 
 def test_ok_in_a_group_room_is_not_an_answer(app, tmp_path, clock):

@@ -214,6 +214,12 @@ class Storage:
         ).fetchone()
         return (json.loads(row[0]), row[1]) if row else (None, None)
 
+    def state_since(self, room: str, sender: str) -> float | None:
+        """When the person's pending conversation state in ``room`` was set (None: there is none)."""
+        row = self.db.execute("SELECT updated_at FROM conversations WHERE room = ? AND sender = ?",
+                              (room, sender)).fetchone()
+        return row[0] if row else None
+
     def set_state(self, room: str, sender: str, state: dict | None, thread: str | None = None) -> None:
         with self.lock:
             if state is None:

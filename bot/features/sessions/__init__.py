@@ -205,11 +205,13 @@ class Sessions:
         now = self.clock()
         word, number = match.group(1), match.group(2)
         if number is None:
-            state, _ = self.brain.storage.get_state(msg.room, msg.sender)
-            if state:  # « ok » answers the pending question (a confirmation, an offer) first
-                return None
             session = self.store.awaiting_answer(msg.sender, now)
             if session is None:
+                return None
+            # « ok » answers whichever came last: the reminder, or a question the bot asked in
+            # this chat since (a confirmation, an offer), which then takes it
+            asked_at = self.brain.storage.state_since(msg.room, msg.sender)
+            if asked_at is not None and asked_at > session["reminded_at"]:
                 return None
         else:
             if not self.store.count_person(msg.sender)[0]:

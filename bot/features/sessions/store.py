@@ -209,13 +209,17 @@ class SessionsStore:
 
     # -- answers --------------------------------------------------------------------------------
     def awaiting_answer(self, person: str, now: float) -> dict | None:
-        """The session ``person`` was reminded of most recently, not started, still unanswered."""
+        """The session ``person`` was reminded of most recently, not started, still unanswered,
+        with ``reminded_at``: when that reminder went out."""
         row = self.db.execute(
-            "SELECT s.id FROM sessions_reminders r JOIN sessions_sessions s ON s.id = r.session"
+            "SELECT s.id, r.sent_at FROM sessions_reminders r JOIN sessions_sessions s ON s.id = r.session"
             " JOIN sessions_invigilators i ON i.session = s.id AND i.person = r.person"
             " WHERE r.person = ? AND r.starts_at = s.starts_at AND s.starts_at > ? AND i.answer IS NULL"
             " ORDER BY r.sent_at DESC, s.starts_at LIMIT 1", (person, now)).fetchone()
-        return self.session(row["id"]) if row else None
+        if row is None:
+            return None
+        session = self.session(row["id"])
+        return {**session, "reminded_at": row["sent_at"]} if session is not None else None
 
     def invigilator(self, sid: int, person: str) -> dict | None:
         row = self.db.execute("SELECT * FROM sessions_invigilators WHERE session = ? AND person = ?",
