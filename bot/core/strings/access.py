@@ -39,7 +39,6 @@ ACCESS_BAD_EMAIL = "« {value} » n'est pas une adresse e-mail valide. Indiquez 
 ACCESS_BAD_DOMAIN = ("L'invitation doit aller à une adresse de l'établissement ({domains}). "
                      "Indiquez votre adresse institutionnelle.")
 ACCESS_ASK_UNIT = "Dans quelle composante (faculté, département, service) travaillez-vous ?"
-ACCESS_BAD_UNIT = "Indiquez le nom de votre composante, en {limit} caractères au plus."
 ACCESS_ASK_ROLE = ("Quel rôle demandez-vous ? « membre » suffit dans la plupart des cas ; « administrateur » "
                    "permet aussi d'inviter des collègues et de gérer les membres de l'espace.")
 ACCESS_BAD_ROLE = "Répondez « membre » ou « administrateur »."
